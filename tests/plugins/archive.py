@@ -1,0 +1,1 @@
+"""Fixtures giving fresh archives on every backend (owned by the storage work)."""

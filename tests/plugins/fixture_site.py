@@ -1,0 +1,1 @@
+"""Fixtures serving the fixture sites (owned by the fixtures work)."""
