@@ -1,0 +1,1 @@
+"""Time and people: the CLI, the scheduler daemon, diffs, notifications and feeds."""

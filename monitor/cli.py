@@ -1,0 +1,74 @@
+"""The ``tgwatch`` command group.
+
+Every command lives in a module of its own and registers on this group; this module only holds
+the global options and turns domain errors into one line on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from monitor.context import DEFAULT_DB, AppContext
+from storage.errors import TgwatchError
+
+COMMAND_MODULES = (
+    "monitor.scrape",
+)
+
+
+class TgwatchGroup(click.Group):
+    """A click group whose commands report ``TgwatchError`` as one line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TgwatchError as err:
+            click.echo(f"tgwatch: error: {err}", err=True)
+            ctx.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("tgwatch: interrupted", err=True)
+            ctx.exit(130)
+        finally:
+            app = ctx.find_object(AppContext)
+            if app is not None:
+                app.close()
+
+
+@click.group(cls=TgwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db_url",
+    envvar="TGWATCH_DB",
+    default=DEFAULT_DB,
+    show_default=True,
+    help="Archive database (SQLAlchemy URL: sqlite:///file.db or postgresql://...). Env TGWATCH_DB.",
+)
+@click.option(
+    "--config",
+    "config_option",
+    envvar="TGWATCH_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Site config (TOML). Env TGWATCH_CONFIG. Default: ./tgwatch.toml if present, else the built-in site profiles.",
+)
+@click.version_option(package_name="tgwatch")
+@click.pass_context
+def main(ctx: click.Context, db_url: str, config_option: str | None) -> None:
+    """tgwatch: archive and watch the news sites of Vietnam's Ban Tuyên giáo.
+
+    Crawls the configured sites, keeps every version of every report, and flags reports that are
+    new, edited or removed.
+    """
+    ctx.obj = AppContext(db_url=db_url, config_option=config_option)
+
+
+for _name in COMMAND_MODULES:
+    _module = importlib.import_module(_name)
+    main.add_command(_module.command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""``tgwatch scrape``: one page, now, from a URL or a saved HTML file."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from crawler.article import Article
+from crawler.decode import decode_html, looks_binary
+from crawler.fetch import MAX_BYTES, Page, fetch
+from monitor.context import AppContext
+from storage.content import VN_TZ
+from storage.errors import InputError, NoArticleError
+
+MAX_FILE_BYTES = MAX_BYTES
+
+
+def read_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a local HTML file, or an ``InputError`` saying why it cannot be one."""
+    name = str(path)
+    if not path.exists():
+        raise InputError(name, "no such file")
+    if path.is_dir():
+        raise InputError(name, "is a directory, not an HTML file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(name, f"file is {size / 1048576:.1f} MB, over the {max_bytes // 1048576} MB limit")
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise InputError(name, f"cannot be read ({exc.strerror})") from None
+    if not body.strip():
+        raise InputError(name, "file is empty")
+    if looks_binary(body):
+        raise InputError(name, "binary content, not an HTML page")
+    return body
+
+
+def load_page(target: str, url: str | None) -> Page:
+    """Fetch an http(s) TARGET, or read a local file whose address is ``url`` (or its file: URL)."""
+    if urlsplit(target).scheme in ("http", "https"):
+        return fetch(target)
+    if "://" in target:
+        raise InputError(target, "unsupported URL scheme (only http and https are fetched)")
+    path = Path(target)
+    body = read_file(path)
+    return Page(url=url or path.resolve().as_uri(), status=200, headers={}, body=body)
+
+
+def render_text(article: Article) -> str:
+    """A plain rendering for the terminal: metadata lines, a blank line, the text."""
+    meta = [
+        ("Title", article.title),
+        ("Published", article.published_at.isoformat() if article.published_at else "-"),
+        ("Author", article.author or "-"),
+        ("Category", article.category or "-"),
+        ("URL", article.url),
+    ]
+    head = "\n".join(f"{key + ':':<11}{value}" for key, value in meta)
+    return f"{head}\n\n{article.text}"
+
+
+@click.command("scrape")
+@click.argument("target")
+@click.option("--url", help="The page's address when TARGET is a file (picks the site profile).")
+@click.option("--profile", "profile_name", help="Use this site/profile instead of choosing by URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--save", is_flag=True, help="Record the page in the archive (--db).")
+@click.pass_obj
+def command(app: AppContext, target: str, url: str | None, profile_name: str | None, as_json: bool, save: bool) -> None:
+    """Extract one article from a URL or a local HTML file and print it.
+
+    \b
+    Example:
+      tgwatch scrape https://tuyengiao.vn/some-report-139001 --json
+      tgwatch scrape saved.html --url https://tuyengiao.vn/some-report-139001
+    """
+    from crawler.extract import extract
+    from crawler.profiles import profile_for_url, select_profile
+
+    page = load_page(target, url)
+    address = url or page.url
+    profile = select_profile(profile_name, app.config) if profile_name else profile_for_url(address, app.config)
+    html = decode_html(page.body, page.headers.get("content-type"))
+    article = extract(html, address, profile)
+    if article is None:
+        raise NoArticleError(target)
+    if save:
+        _save(app, article, page, site=profile.name if profile else (urlsplit(address).hostname or "local"))
+    if as_json:
+        click.echo(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(article))
+
+
+def _save(app: AppContext, article: Article, page: Page, *, site: str) -> None:
+    from storage.observation import Capture, Fetched
+
+    observation = Fetched(
+        content=article.content(),
+        fetched_at=datetime.now(VN_TZ),
+        capture=Capture(url=page.url, status=page.status, headers=page.headers, body=page.body),
+        etag=page.headers.get("etag"),
+        last_modified=page.headers.get("last-modified"),
+    )
+    verdict = app.archive().record(site, article.url, observation)
+    click.echo(f"saved: {verdict}", err=True)
