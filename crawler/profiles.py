@@ -1,0 +1,294 @@
+"""Site profiles: what the crawler and the extractor know about a site, and the ``tgwatch.toml`` loader.
+
+A built-in profile (``crawler/profiles/<name>.toml``) and a ``[[sites]]`` table of the user's config
+have the same keys, so a user can copy a profile, or say ``profile = "tuyengiao"`` to inherit its
+selectors. Everything is validated on load, so a typo fails once with the line's site index instead
+of silently turning a known site into a generic one.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml.cssselect import CSSSelector, SelectorError
+
+from storage.errors import ConfigError
+
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+RECHECK_MODES = ("due", "all", "none")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_SCHEDULE = re.compile(r"^every\s+\d+\s+(second|minute|hour|day)s?$|^(\S+\s+){4}\S+$", re.IGNORECASE)
+_SITE_KEYS = {
+    "name", "start_urls", "article_url", "follow_url", "schedule", "notify", "recheck", "profile",
+    "hosts", "description", "template_generation", "selectors", "text",
+}
+_TEXT_KEYS = {"not_found"}
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """CSS selectors for a known template; every one optional (absent = found generically)."""
+
+    content: str | None = None
+    title: str | None = None
+    lead: str | None = None
+    date: str | None = None
+    body: str | None = None
+    byline: str | None = None
+    category: str | None = None
+    drop: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """One watched site (or one built-in template): where to crawl and how to read its pages."""
+
+    name: str
+    start_urls: list[str]
+    article_url: re.Pattern[str]
+    follow_url: re.Pattern[str] | None = None
+    hosts: list[str] = field(default_factory=list)
+    schedule: str | None = None
+    notify: list[str] = field(default_factory=list)
+    recheck: str = "due"
+    selectors: Selectors = field(default_factory=Selectors)
+    not_found: list[str] = field(default_factory=list)
+    description: str = ""
+    template_generation: str | None = None
+    profile: str | None = None
+
+    @property
+    def is_generic(self) -> bool:
+        """True when extraction has no site knowledge and finds everything on its own."""
+        return self.selectors.is_empty()
+
+
+@dataclass(frozen=True)
+class Config:
+    """The loaded ``tgwatch.toml`` (or the built-in sites): Apprise URLs for every site, the sites."""
+
+    notify: list[str]
+    sites: dict[str, SiteProfile]
+    source: str
+
+
+def _fail(source: str, where: str, problem: str) -> ConfigError:
+    return ConfigError(source, f"{where}: {problem}" if where else problem)
+
+
+def _strings(value: Any, key: str, source: str, where: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _fail(source, where, f"{key} must be a list of non-empty strings")
+    return [v.strip() for v in value]
+
+
+def _regex(value: Any, key: str, source: str, where: str) -> re.Pattern[str]:
+    if not isinstance(value, str) or not value:
+        raise _fail(source, where, f"{key} must be a non-empty string (a regular expression)")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise _fail(source, where, f"{key} is not a valid regex: {exc}") from None
+
+
+def _selectors(raw: Any, base: Selectors, source: str, where: str) -> Selectors:
+    """Given keys replace the inherited ones; ``drop`` adds to the inherited list."""
+    if not isinstance(raw, dict):
+        raise _fail(source, where, "selectors must be a table")
+    known = {f.name for f in fields(Selectors)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise _fail(source, where, f"unknown key selectors.{unknown[0]} (known: {', '.join(sorted(known))})")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        items = _strings(value, f"selectors.{key}", source, where) if key == "drop" else [value]
+        for css in items:
+            if not isinstance(css, str) or not css.strip():
+                raise _fail(source, where, f"selectors.{key} must be a non-empty CSS selector")
+            try:
+                CSSSelector(css)
+            except SelectorError as exc:
+                raise _fail(source, where, f"selectors.{key} is not a valid CSS selector: {css!r} ({exc})") from None
+        values[key] = tuple(dict.fromkeys(base.drop + tuple(items))) if key == "drop" else value.strip()
+    return replace(base, **values)
+
+
+def _urls(value: Any, key: str, source: str, where: str) -> list[str]:
+    urls = _strings(value, key, source, where)
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _fail(source, where, f"{key}: {url!r} is not an http(s) URL")
+    return urls
+
+
+def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = None) -> SiteProfile:
+    """Validate one site table; ``base`` is the built-in profile it extends (``profile = ...``)."""
+    if not isinstance(raw, dict):
+        raise _fail(source, where, "must be a table")
+    unknown = sorted(set(raw) - _SITE_KEYS)
+    if unknown:
+        raise _fail(source, where, f"unknown key {unknown[0]!r}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _fail(source, where, "name must be a word of letters, digits, '-', '_' or '.'")
+    if "start_urls" in raw:
+        start_urls = _urls(raw["start_urls"], "start_urls", source, where)
+    elif base is not None:
+        start_urls = list(base.start_urls)
+    else:
+        raise _fail(source, where, "start_urls is required")
+    if "article_url" in raw:
+        article_url = _regex(raw["article_url"], "article_url", source, where)
+    elif base is not None:
+        article_url = base.article_url
+    else:
+        raise _fail(source, where, "article_url is required")
+    follow_url = _regex(raw["follow_url"], "follow_url", source, where) if "follow_url" in raw else (
+        base.follow_url if base else None)
+    schedule = raw.get("schedule", base.schedule if base else None)
+    if schedule is not None and (not isinstance(schedule, str) or not _SCHEDULE.match(schedule.strip())):
+        raise _fail(source, where, f"schedule {schedule!r} is neither 'every N minutes|hours|...' nor a crontab line")
+    recheck = raw.get("recheck", "due")
+    if recheck not in RECHECK_MODES:
+        raise _fail(source, where, f"recheck must be one of {', '.join(RECHECK_MODES)}, not {recheck!r}")
+    notify = _strings(raw.get("notify", []), "notify", source, where)
+    text = raw.get("text", {})
+    if not isinstance(text, dict) or set(text) - _TEXT_KEYS:
+        raise _fail(source, where, "text must be a table with the key not_found")
+    not_found = list(base.not_found) if base else []
+    not_found += [s for s in _strings(text.get("not_found", []), "text.not_found", source, where) if s not in not_found]
+    for key in ("description", "template_generation"):
+        if key in raw and not isinstance(raw[key], str):
+            raise _fail(source, where, f"{key} must be a string")
+    return SiteProfile(
+        name=name,
+        start_urls=start_urls,
+        article_url=article_url,
+        follow_url=follow_url,
+        hosts=[h.lower() for h in _strings(raw.get("hosts", base.hosts if base else []), "hosts", source, where)],
+        schedule=schedule.strip() if isinstance(schedule, str) else None,
+        notify=notify,
+        recheck=recheck,
+        selectors=_selectors(raw.get("selectors", {}), base.selectors if base else Selectors(), source, where),
+        not_found=not_found,
+        description=raw.get("description", base.description if base else ""),
+        template_generation=raw.get("template_generation", base.template_generation if base else None),
+        profile=base.name if base else None,
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"cannot be read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"invalid TOML: {exc}") from None
+
+
+@cache
+def builtin_profiles() -> dict[str, SiteProfile]:
+    """Every ``crawler/profiles/*.toml``, by name (read once per process)."""
+    profiles: dict[str, SiteProfile] = {}
+    for path in sorted(PROFILES_DIR.glob("*.toml")):
+        raw = _read_toml(path)
+        profile = parse_site(raw, str(path), "")
+        if profile.name in profiles:
+            raise ConfigError(str(path), f"duplicate profile name {profile.name!r}")
+        profiles[profile.name] = profile
+    return profiles
+
+
+def load_config(path: Path | None) -> Config:
+    """The sites of ``path`` (``tgwatch.toml`` format), or the built-in profiles that name real sites."""
+    if path is None:
+        sites = {name: p for name, p in builtin_profiles().items() if p.start_urls}
+        return Config(notify=[], sites=sites, source="built-in profiles")
+    source = str(path)
+    raw = _read_toml(Path(path))
+    unknown = sorted(set(raw) - {"notify", "sites"})
+    if unknown:
+        raise ConfigError(source, f"unknown top-level key {unknown[0]!r} (known: notify, sites)")
+    notify = _strings(raw.get("notify", []), "notify", source, "")
+    tables = raw.get("sites", [])
+    if not isinstance(tables, list):
+        raise ConfigError(source, "sites must be an array of tables ([[sites]])")
+    sites: dict[str, SiteProfile] = {}
+    for index, table in enumerate(tables):
+        where = f"sites[{index}]"
+        base = None
+        if isinstance(table, dict) and "profile" in table:
+            base = builtin_profiles().get(table["profile"]) if isinstance(table["profile"], str) else None
+            if base is None:
+                known = ", ".join(sorted(builtin_profiles()))
+                raise _fail(source, where, f"unknown profile {table['profile']!r} (built-in: {known})")
+        site = parse_site(table, source, where, base)
+        if site.name in sites:
+            raise _fail(source, where, f"duplicate site name {site.name!r}")
+        sites[site.name] = site
+    return Config(notify=notify, sites=sites, source=source)
+
+
+def select_profile(name: str, config: Config | None = None) -> SiteProfile:
+    """A configured site or built-in profile by name (``tgwatch scrape --profile``)."""
+    found = (config.sites.get(name) if config else None) or builtin_profiles().get(name)
+    if found is None:
+        known = sorted(set(config.sites if config else ()) | set(builtin_profiles()))
+        raise ConfigError(config.source if config else "built-in profiles",
+                          f"no site or profile named {name!r} (known: {', '.join(known)})")
+    return found
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def _segments(url: str) -> list[str]:
+    return [s for s in urlsplit(url).path.split("/") if s]
+
+
+def profile_for_url(url: str, config: Config | None = None) -> SiteProfile | None:
+    """The configured site that owns ``url``, else the built-in profile for its host, else None.
+
+    A configured site owns a URL when one of its start URLs has the same scheme, host and port;
+    among several (sites sharing a host, as on the fixture server), the longest shared path prefix wins.
+    """
+    origin, path = _origin(url), _segments(url)
+    best: tuple[int, SiteProfile] | None = None
+    for site in (config.sites.values() if config else ()):
+        for start in site.start_urls:
+            if _origin(start) != origin:
+                continue
+            shared = 0
+            for a, b in zip(_segments(start), path):
+                if a != b:
+                    break
+                shared += 1
+            if best is None or shared > best[0]:
+                best = (shared, site)
+    if best is not None:
+        return best[1]
+    host = origin[1]
+    for profile in builtin_profiles().values():
+        if host and host in profile.hosts:
+            return profile
+    return None
