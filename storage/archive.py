@@ -1,0 +1,135 @@
+"""The archive: one object the crawler, the CLI and the daemon share to read and record.
+
+``Archive.open(url)`` builds the engine and brings the schema to the newest revision this code
+knows (refusing a newer one). ``record`` is the single write path for observations: one
+transaction each, idempotent under races (see ``storage.recording``). The read helpers return
+frozen values (``storage.reads``). An ``Archive`` is safe to share between threads: every call
+takes its own session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from storage import reads, recording, reextract, runs, search
+from storage.content import Content
+from storage.engine import DEFAULT_URL, WRITE_OPTIONS, create_archive_engine, first_line, migrate
+from storage.engine import shown_url
+from storage.errors import ArchiveError
+from storage.observation import Observation, Verdict
+from storage.reads import KnownArticle, StoredCapture, StoredVersion, Validators
+from storage.search import SearchHit
+from storage.urls import canonical_url
+
+__all__ = ["DEFAULT_URL", "Archive"]
+
+
+class Archive:
+    """An open archive (SQLite file or PostgreSQL database)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.url = shown_url(engine.url)  # safe to print: no password
+        self._writer = engine.execution_options(**WRITE_OPTIONS)
+
+    @classmethod
+    def open(cls, url: str = DEFAULT_URL) -> Archive:
+        """Connect and migrate to head; ``ArchiveError`` names the URL when that fails."""
+        engine = create_archive_engine(url)
+        try:
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Archive({self.url!r})"
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session in one read transaction (never blocks or is blocked by writers on SQLite)."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session in one write transaction (holding SQLite's write lock from its first read)."""
+        try:
+            with Session(self._writer, expire_on_commit=False) as session, session.begin():
+                yield session
+        except OperationalError as exc:  # locked past the busy timeout, server gone...
+            raise ArchiveError(f"{self.url}: {first_line(exc)}") from exc
+
+    def record(
+        self, site: str, url: str, obs: Observation, *, run_id: int | None = None
+    ) -> Verdict:
+        """Record one observation of ``url`` in one transaction; see ``storage.recording``.
+
+        Two workers recording the same page race on the unique constraints; the loser rolls back
+        and decides once more, now seeing the winner's rows (so the page is recorded once).
+        """
+        key = canonical_url(url)
+        try:
+            with self.writing() as session:
+                return recording.record_observation(session, site, key, obs, run_id=run_id)
+        except IntegrityError:
+            pass
+        with self.writing() as session:
+            return recording.record_observation(session, site, key, obs, run_id=run_id)
+
+    def known_articles(self, site: str) -> list[KnownArticle]:
+        with self.reading() as session:
+            return reads.known_articles(session, site)
+
+    def validators(self, site: str, url: str) -> Validators | None:
+        with self.reading() as session:
+            return reads.validators(session, site, url)
+
+    def article_versions(self, article: int | str) -> list[StoredVersion]:
+        """Versions of an article named by id or URL, oldest first (empty when unknown)."""
+        with self.reading() as session:
+            return reads.article_versions(session, article)
+
+    def iter_captures(self, site: str | None = None) -> Iterator[StoredCapture]:
+        return reads.iter_captures(self.reading, site)
+
+    def rederive(self, version_id: int, content: Content) -> list[str]:
+        """Re-derive one version from today's extraction; returns the fields that changed."""
+        with self.writing() as session:
+            return reextract.rederive(session, version_id, content)
+
+    def start_run(self, site: str, pid: int | None = None) -> int:
+        with self.writing() as session:
+            return runs.start_run(session, site, pid)
+
+    def finish_run(
+        self, run_id: int, outcome: str, counts: Mapping[str, int], error: str | None = None
+    ) -> None:
+        with self.writing() as session:
+            runs.finish_run(session, run_id, outcome, counts, error)
+
+    def search(self, words: str, *, site: str | None = None, limit: int = 20) -> list[SearchHit]:
+        return search.search(self, words, site=site, limit=limit)

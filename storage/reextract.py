@@ -1,0 +1,68 @@
+"""Re-deriving a stored version with today's extractor (``tgwatch reextract``).
+
+Extraction improves; the raw HTML of every version is kept so old versions can be read again.
+Re-extraction corrects a version in place rather than adding one: the page did not change, our
+reading of it did. So the version's fields and hash are updated, the article's denormalised fields
+(and search text) follow if it is the latest version, and a ``reextracted`` change records which
+fields moved, with their old values as JSON in ``note`` (``{"title": "old title"}``), so nothing
+is lost and reports can tell corrections from edits.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from storage.content import Content
+from storage.models import ArticleRow, ChangeRow, VersionRow
+from storage.recording import pinned, set_latest
+from storage.types import now
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def rederive(session: Session, version_id: int, content: Content) -> list[str]:
+    """Give version ``version_id`` the fields in ``content``; returns the fields that changed.
+
+    Empty content (today's extractor found nothing) leaves the version alone: a regression of
+    the extractor must not erase what was archived.
+    """
+    version = session.get(VersionRow, version_id)
+    if version is None:
+        raise LookupError(f"no version {version_id}")
+    article = session.get(ArticleRow, version.article_id, with_for_update=True)  # record's order
+    session.refresh(version, with_for_update=True)
+    if article is None or content.is_empty():
+        return []
+    fresh = pinned(content)
+    old = version.content()
+    changed = old.changed_fields(fresh)
+    digest = fresh.fingerprint()
+    if not changed:
+        return []
+    version.title = fresh.title
+    version.lead = fresh.lead
+    version.text = fresh.text
+    version.author = fresh.author
+    version.category = fresh.category
+    version.published_at = fresh.published_at
+    version.content_hash = digest
+    if article.current_version == version.version:
+        set_latest(article, version.version, fresh, digest)
+    note = {name: _plain(getattr(old, name)) for name in changed}
+    session.add(
+        ChangeRow(
+            article_id=article.id,
+            kind="reextracted",
+            detected_at=now(),
+            from_version=version.version,
+            to_version=version.version,
+            fields=",".join(changed),
+            note=json.dumps(note, ensure_ascii=False),
+        )
+    )
+    return changed
