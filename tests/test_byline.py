@@ -89,8 +89,8 @@ def test_desk_names_hold_the_known_signatures() -> None:
 
 
 def test_split_byline_takes_the_last_paragraph() -> None:
-    body = ["Báo cáo tại buổi làm việc, đồng chí cho biết.", "Trường Giang", "", "  "]
-    assert split_byline(body) == (["Báo cáo tại buổi làm việc, đồng chí cho biết."], "Trường Giang", "Trường Giang")
+    sentence = "Báo cáo tại buổi làm việc, đồng chí cho biết."
+    assert split_byline([sentence, "Trường Giang", "", "  "]) == ([sentence], "Trường Giang", "Trường Giang")
 
 
 def test_split_byline_takes_a_unit_printed_under_the_names() -> None:

@@ -107,18 +107,36 @@ def test_offsets_in_the_text_are_kept() -> None:
 
 
 def test_tz_applies_only_when_the_text_states_no_offset() -> None:
-    assert parse_vn_datetime("15/08/2026 06:54", tz=timezone.utc) == datetime(2026, 8, 15, 6, 54, tzinfo=timezone.utc)
+    in_utc = datetime(2026, 8, 15, 6, 54, tzinfo=timezone.utc)
+    assert parse_vn_datetime("15/08/2026 06:54", tz=timezone.utc) == in_utc
     assert parse_vn_datetime("15/08/2026 06:54 GMT+7", tz=timezone.utc) == vn(2026, 8, 15, 6, 54)
     assert parse_vn_datetime("15/08/2026 06:54").tzinfo is VN_TZ  # type: ignore[union-attr]
 
 
 def test_find_datetimes_gives_every_date_in_order_with_its_span() -> None:
-    text = "Thứ Ba, 23/7/2024\nTuyên giáo các cấp\nThứ Bảy, 16/7/2022 8:21'(GMT+7)\nNghị quyết số 04 ngày 18/5/2021"
+    text = (
+        "Thứ Ba, 23/7/2024\nTuyên giáo các cấp\nThứ Bảy, 16/7/2022 8:21'(GMT+7)\n"
+        "Nghị quyết số 04 ngày 18/5/2021 của Tỉnh ủy"
+    )
     found = find_datetimes(text)
-    assert [m.raw for m in found] == ["Thứ Ba, 23/7/2024", "Thứ Bảy, 16/7/2022 8:21'(GMT+7)", "ngày 18/5/2021"]
+    header = "Thứ Bảy, 16/7/2022 8:21'(GMT+7)"
+    assert [m.raw for m in found] == ["Thứ Ba, 23/7/2024", header, "ngày 18/5/2021"]
     assert [m.has_time for m in found] == [False, True, False]
     assert all(text[m.start:m.end] == m.raw for m in found)
-    assert found[1] == DateMatch(vn(2022, 7, 16, 8, 21), 37, 68, True, "Thứ Bảy, 16/7/2022 8:21'(GMT+7)")
+    assert found[1] == DateMatch(vn(2022, 7, 16, 8, 21), 37, 68, True, header)
+
+
+def test_a_date_never_takes_the_time_on_the_next_line() -> None:
+    found = find_datetimes("Thứ Ba, 23/7/2024\n08:21, 16/07/2022")
+    assert [(m.value, m.has_time) for m in found] == [
+        (vn(2024, 7, 23), False),
+        (vn(2022, 7, 16, 8, 21), True),
+    ]
+
+
+def test_vietnamese_morning_and_afternoon_markers() -> None:
+    assert parse_vn_datetime("9/5/2026 1:30 CH") == vn(2026, 5, 9, 13, 30)
+    assert parse_vn_datetime("9/5/2026 12:10 SA") == vn(2026, 5, 9, 0, 10)
 
 
 def test_find_datetimes_spans_refer_to_nfd_text_as_given() -> None:
