@@ -22,10 +22,11 @@ from storage.errors import ConfigError
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 RECHECK_MODES = ("due", "all", "none")
+NOTIFY_KINDS = ("new", "edited", "removed", "restored")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SCHEDULE = re.compile(r"^every\s+\d+\s+(second|minute|hour|day)s?$|^(\S+\s+){4}\S+$", re.IGNORECASE)
 _SITE_KEYS = {
-    "name", "start_urls", "article_url", "follow_url", "schedule", "notify", "recheck", "profile",
+    "name", "start_urls", "article_url", "follow_url", "schedule", "notify", "notify_kinds", "recheck", "profile",
     "hosts", "description", "template_generation", "selectors", "text",
 }
 _TEXT_KEYS = {"not_found"}
@@ -59,6 +60,7 @@ class SiteProfile:
     hosts: list[str] = field(default_factory=list)
     schedule: str | None = None
     notify: list[str] = field(default_factory=list)
+    notify_kinds: tuple[str, ...] = ()  # change kinds announced for this site; () = all
     recheck: str = "due"
     selectors: Selectors = field(default_factory=Selectors)
     not_found: list[str] = field(default_factory=list)
@@ -164,6 +166,9 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
     if recheck not in RECHECK_MODES:
         raise _fail(source, where, f"recheck must be one of {', '.join(RECHECK_MODES)}, not {recheck!r}")
     notify = _strings(raw.get("notify", []), "notify", source, where)
+    notify_kinds = tuple(_strings(raw.get("notify_kinds", []), "notify_kinds", source, where))
+    if set(notify_kinds) - set(NOTIFY_KINDS):
+        raise _fail(source, where, f"notify_kinds may only name {', '.join(NOTIFY_KINDS)}")
     text = raw.get("text", {})
     if not isinstance(text, dict) or set(text) - _TEXT_KEYS:
         raise _fail(source, where, "text must be a table with the key not_found")
@@ -180,6 +185,7 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
         hosts=[h.lower() for h in _strings(raw.get("hosts", base.hosts if base else []), "hosts", source, where)],
         schedule=schedule.strip() if isinstance(schedule, str) else None,
         notify=notify,
+        notify_kinds=notify_kinds,
         recheck=recheck,
         selectors=_selectors(raw.get("selectors", {}), base.selectors if base else Selectors(), source, where),
         not_found=not_found,
