@@ -17,6 +17,9 @@ from storage.errors import TgwatchError
 
 COMMAND_MODULES = (
     "monitor.scrape",
+    "monitor.daemon",
+    "monitor.status",
+    "monitor.feed",
 )
 
 

@@ -116,7 +116,10 @@ def reconcile(
     done = Reconciled()
     for site in config.sites:
         schedule = site_schedule(config, site, default_schedule)
-        spec = job_spec(schedule, options, timezone)
+        try:
+            spec = job_spec(schedule, options, timezone)
+        except ConfigError as err:
+            raise ConfigError(config.source, f"site {site}: {err}") from None
         job_id = crawl_job_id(site)
         current = stored.pop(job_id, None)
         if current is not None and _same(current, site, spec):

@@ -1,0 +1,205 @@
+"""``tgwatch daemon``: crawl every configured site on its schedule until SIGTERM or SIGINT.
+
+APScheduler 3.x runs the schedule in a background thread while the main thread waits for a
+signal. Each crawl is a child process (``monitor.runner``), so a crash, a hang or an out-of-memory
+crawl costs one run, never the daemon. Jobs persist in the archive (``SQLAlchemyJobStore``) and
+reference ``crawl_job`` by name with the site as their only argument; the live objects a job needs
+are found through the one ``Daemon`` running in this process. After each crawl, and every
+``NotifySettings.interval`` seconds, the dispatcher announces new changes (``monitor.notify``).
+
+On SIGTERM/SIGINT the daemon starts no new crawl, stops running ones cleanly (SIGTERM, a grace
+period, SIGKILL; the run is recorded as ``interrupted``), lets the dispatcher finish the message it
+is sending, shuts the scheduler down and exits 0. Restarted, it finds its jobs where they were;
+runs missed meanwhile coalesce into one.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import FrameType
+
+import click
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.context import AppContext
+from monitor.logs import LOG_FORMATS, log_event, setup_logging
+from monitor.notify import Dispatcher, NotifySettings
+from monitor.runner import CrawlRunner, RunnerSettings, sweep_abandoned
+from monitor.schedule import DEFAULT_SCHEDULE, JobOptions, make_trigger, reconcile, site_of_job
+from storage.engine import create_archive_engine
+from storage.errors import ConfigError
+
+DISPATCH_JOB = "dispatch"
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """Everything ``tgwatch daemon`` can be told; each default is documented where it is defined."""
+
+    default_schedule: str = DEFAULT_SCHEDULE
+    workers: int = 4
+    """Most crawls running at once (each site has at most one)."""
+    jobs: JobOptions = field(default_factory=JobOptions)
+    runner: RunnerSettings = field(default_factory=RunnerSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+
+
+_ACTIVE: Daemon | None = None
+
+
+def crawl_job(site: str) -> None:
+    """The scheduled crawl of ``site`` (stored jobs name this function, not a live object)."""
+    if _ACTIVE is None:
+        raise RuntimeError("no tgwatch daemon runs in this process")
+    _ACTIVE.crawl(site)
+
+
+def dispatch_job() -> None:
+    if _ACTIVE is not None:
+        _ACTIVE.dispatcher.run()
+
+
+class Daemon:
+    """The scheduler, the crawl runner and the dispatcher of one ``tgwatch daemon`` process."""
+
+    def __init__(self, app: AppContext, settings: DaemonSettings, logger: logging.Logger) -> None:
+        self.app, self.settings, self.log = app, settings, logger
+        self.stopping = threading.Event()
+        self.archive = app.archive()
+        self.config = app.config
+        path = app.config_path
+        self.runner = CrawlRunner(self.archive, app.child_env(), str(path.resolve()) if path else None,
+                                  settings.runner, self.stopping)
+        self.dispatcher = Dispatcher(self.archive, self.config, settings.notify, logger, self.stopping)
+        self.scheduler = BackgroundScheduler(
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=create_archive_engine(app.db_url)),
+                "memory": MemoryJobStore(),
+            },
+            executors={"default": ThreadPoolExecutor(settings.workers), "notify": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.jobs.misfire_grace_time},
+        )
+        self.scheduler.add_listener(self._on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
+
+    def crawl(self, site: str) -> None:
+        if self.stopping.is_set():
+            return
+        log_event(self.log, "crawl.started", site=site)
+        try:
+            report = self.runner.run(site)
+        except Exception as exc:  # the archive is unreachable, the fork failed...
+            log_event(self.log, "crawl.error", logging.ERROR, site=site, error=f"{type(exc).__name__}: {exc}")
+            return
+        took = (report.finished_at - report.started_at).total_seconds()
+        level = logging.INFO if report.outcome == "ok" else logging.WARNING
+        log_event(self.log, "crawl.finished", level, site=site, run_id=report.run_id, outcome=report.outcome,
+                  seconds=took, **report.counts, error=report.error, summary=report.summary)
+        self.kick_dispatch()
+
+    def kick_dispatch(self) -> None:
+        """Have the dispatcher run now (or go round once more if it is running)."""
+        self.dispatcher.wanted.set()
+        try:
+            self.scheduler.modify_job(DISPATCH_JOB, "memory", next_run_time=datetime.now(self.scheduler.timezone))
+        except Exception:  # shutting down: the next start dispatches what is left
+            pass
+
+    def _on_job_event(self, event: JobEvent) -> None:
+        site = site_of_job(event.job_id)
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            log_event(self.log, "crawl.skipped", site=site, reason="the previous crawl is still running")
+        elif event.code == EVENT_JOB_MISSED:
+            log_event(self.log, "crawl.missed", logging.WARNING, site=site, scheduled=event.scheduled_run_time)
+        elif event.code == EVENT_JOB_ERROR:
+            log_event(self.log, "job.error", logging.ERROR, job=event.job_id, error=repr(event.exception))
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if not self.stopping.is_set():
+            log_event(self.log, "daemon.stopping", signal=signal.Signals(signum).name)
+        self.stopping.set()
+
+    def run(self) -> int:
+        """Run until a signal; returns the exit code."""
+        global _ACTIVE
+        _ACTIVE = self
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        try:
+            for run_id in sweep_abandoned(self.archive):
+                log_event(self.log, "crawl.abandoned", logging.WARNING, run_id=run_id)
+            self.scheduler.start(paused=True)
+            try:
+                done = reconcile(self.scheduler, self.config, self.settings.default_schedule, self.settings.jobs)
+                self.scheduler.add_job(
+                    dispatch_job, IntervalTrigger(seconds=self.settings.notify.interval), id=DISPATCH_JOB,
+                    jobstore="memory", executor="notify", next_run_time=datetime.now(self.scheduler.timezone),
+                )
+                log_event(self.log, "daemon.started", sites=",".join(self.config.sites) or "-",
+                          added=",".join(done.added) or None, replaced=",".join(done.replaced) or None,
+                          kept=",".join(done.kept) or None, removed=",".join(done.removed) or None)
+                self.scheduler.resume()
+                while not self.stopping.wait(1.0):
+                    pass
+            finally:
+                self.stopping.set()
+                self.scheduler.pause()
+                self.scheduler.shutdown(wait=True)  # crawl jobs end within the runner's grace period
+        finally:
+            _ACTIVE = None
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, signal.SIG_DFL)
+        log_event(self.log, "daemon.stopped")
+        return 0
+
+
+@click.command("daemon")
+@click.option("--default-schedule", default=DEFAULT_SCHEDULE, show_default=True,
+              help="Schedule of sites without one: 'every N seconds|minutes|hours' or a crontab line.")
+@click.option("--crawl-timeout", type=click.FloatRange(min=1), default=RunnerSettings.timeout, show_default=True,
+              help="Seconds a crawl may run before it is stopped and recorded as 'timeout'.")
+@click.option("--crawl-memory", type=click.IntRange(min=0), default=RunnerSettings.memory_mb, show_default=True,
+              help="Address-space limit of a crawl process in MiB (0: none).")
+@click.option("--workers", type=click.IntRange(min=1), default=DaemonSettings.workers, show_default=True,
+              help="Most crawls running at once.")
+@click.option("--jitter", type=click.FloatRange(min=0), default=JobOptions.jitter, show_default=True,
+              help="Random delay of each run in seconds (at most a tenth of an interval schedule).")
+@click.option("--misfire-grace", type=click.IntRange(min=1), default=JobOptions.misfire_grace_time,
+              show_default=True, help="A run missed by more seconds than this (daemon down) is skipped.")
+@click.option("--notify-retry", type=click.FloatRange(min=0.1), default=NotifySettings.retry, show_default=True,
+              help="Seconds before a failed notification is retried (doubled each time, up to an hour).")
+@click.option("--notify-interval", type=click.FloatRange(min=0.1), default=NotifySettings.interval,
+              show_default=True, help="Seconds between notification passes besides the one after each crawl.")
+@click.option("--log-format", type=click.Choice(LOG_FORMATS), default="text", show_default=True,
+              help="One line per event: key=value text, or one JSON object per line.")
+@click.pass_obj
+def command(app: AppContext, default_schedule: str, crawl_timeout: float, crawl_memory: int, workers: int,
+            jitter: float, misfire_grace: int, notify_retry: float, notify_interval: float, log_format: str) -> None:
+    """Crawl the configured sites on their schedules and send notifications, until stopped.
+
+    \b
+    Example:
+      tgwatch --config tgwatch.toml daemon --default-schedule "every 30 minutes" --log-format json
+    """
+    try:
+        make_trigger(default_schedule, 0, datetime.now().astimezone().tzinfo)  # type: ignore[arg-type]
+    except ConfigError:
+        raise ConfigError("--default-schedule", f"{default_schedule!r} is not 'every N minutes' nor a crontab line") from None
+    defaults = DaemonSettings()
+    settings = DaemonSettings(
+        default_schedule=default_schedule,
+        workers=workers,
+        jobs=replace(defaults.jobs, jitter=jitter, misfire_grace_time=misfire_grace),
+        runner=replace(defaults.runner, timeout=crawl_timeout, memory_mb=crawl_memory),
+        notify=replace(defaults.notify, retry=notify_retry, interval=notify_interval),
+    )
+    logger = setup_logging(log_format)
+    Daemon(app, settings, logger).run()

@@ -1,0 +1,302 @@
+"""One crawl of one site in a child process, with a time limit and a memory limit.
+
+The daemon must outlive every crawl: a crash, a hang, a runaway allocation or a site answering
+garbage ends the child, never the daemon. The child is the ordinary ``tgwatch crawl SITE``
+command, which records its own ``crawl_runs`` row; when the child dies before finishing that row
+(killed, out of memory, timed out) the runner completes it (or creates it, if the child died
+before starting it) so that ``tgwatch status`` always tells what happened.
+
+The child runs in a session of its own: a Ctrl-C at the terminal reaches the daemon only, and the
+daemon stops its children in order (SIGTERM, a grace period, then SIGKILL to the whole group,
+which also takes down the crawl's extraction workers).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from sqlalchemy import func, select
+
+from storage.archive import Archive
+from storage.models import ChangeRow, CrawlRunRow
+from storage.types import now
+
+TEST_CRASH_ENV = "TGWATCH_TEST_CRASH"
+"""Set by the runner in a child's environment to make that crawl fail on purpose (tests only)."""
+
+TEST_FAULTS_ENV = "TGWATCH_TEST_FAULTS"
+"""A directory; a file named after a site (or ``any``) holding a fault kind arms that fault for the
+site's next crawl only (the runner consumes the file). Used by the daemon tests."""
+
+FAULT_KINDS = ("raise", "exit", "kill", "hang", "memory")
+_POLL = 0.1  # seconds between checks of a running child: the daemon's reaction time to a stop
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    """Limits of one crawl child (``tgwatch daemon`` options)."""
+
+    timeout: float = 3600.0
+    """``--crawl-timeout``: seconds a crawl may run before it is stopped and recorded as ``timeout``."""
+    memory_mb: int = 4096
+    """``--crawl-memory``: address-space limit of the child in MiB (``RLIMIT_AS``); 0 for none."""
+    term_grace: float = 5.0
+    """Seconds between SIGTERM and SIGKILL when a crawl is stopped (timeout or daemon shutdown)."""
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """How one crawl ended, as recorded in ``crawl_runs``."""
+
+    site: str
+    run_id: int
+    outcome: str
+    started_at: datetime
+    finished_at: datetime
+    returncode: int | None
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    summary: str | None = None
+
+
+def test_crash_hook() -> None:
+    """Fail on purpose when the runner asked for it; ``tgwatch crawl`` calls this once its run started."""
+    kind = os.environ.get(TEST_CRASH_ENV)
+    if not kind:
+        return
+    if kind == "raise":
+        raise RuntimeError(f"forced crash ({TEST_CRASH_ENV}=raise)")
+    if kind == "exit":
+        os._exit(70)
+    if kind == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if kind == "hang":
+        while True:  # ignores SIGTERM's graceful path on purpose: only SIGKILL ends it
+            time.sleep(1)
+    if kind == "memory":
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            raise RuntimeError(f"{TEST_CRASH_ENV}=memory needs an address-space limit")
+        hog = []
+        while True:  # ends in MemoryError at the limit
+            hog.append(bytearray(64 << 20))
+
+
+def take_test_fault(site: str, env: dict[str, str]) -> str | None:
+    """The fault armed for ``site``'s next crawl under ``TGWATCH_TEST_FAULTS``, consumed once."""
+    folder = env.get(TEST_FAULTS_ENV)
+    if not folder:
+        return None
+    for name in (site, "any"):
+        path = os.path.join(folder, name)
+        try:
+            kind = open(path, encoding="utf-8").read().strip()
+            os.unlink(path)  # whoever unlinks it first owns the fault: it fires once
+        except FileNotFoundError:
+            continue
+        return kind if kind in FAULT_KINDS else None
+    return None
+
+
+def _limit_memory(limit: int) -> None:  # runs in the child between fork and exec
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+class CrawlRunner:
+    """Runs ``tgwatch crawl SITE`` children; one runner serves every site of a daemon."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        env: dict[str, str],
+        config_path: str | None,
+        settings: RunnerSettings = RunnerSettings(),
+        stopping: threading.Event | None = None,
+    ) -> None:
+        self.archive = archive
+        self.env = env
+        self.config_path = config_path
+        self.settings = settings
+        self.stopping = stopping or threading.Event()
+
+    def command(self, site: str) -> list[str]:
+        """The child's argv; the archive URL travels in ``TGWATCH_DB`` so no password shows in ``ps``."""
+        config = ["--config", self.config_path] if self.config_path else []
+        return [sys.executable, "-m", "monitor.cli", *config, "crawl", site]
+
+    def run(self, site: str) -> RunReport:
+        """Crawl ``site`` once; never raises for anything the child did."""
+        env = dict(self.env)
+        fault = take_test_fault(site, env)
+        if fault:
+            env[TEST_CRASH_ENV] = fault
+        limit = self.settings.memory_mb * 1024 * 1024
+        launched = now()
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(
+                self.command(site),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=env,
+                start_new_session=True,
+                preexec_fn=functools.partial(_limit_memory, limit) if limit > 0 else None,
+            )
+            stop_reason, killed = self._wait(proc)
+            _kill_group(proc.pid)  # leftovers of a crashed crawl (extraction workers)
+            summary = _last_line(out)
+            problem = _last_line(err, prefer="tgwatch: error:")
+        error = None
+        if stop_reason == "timeout":
+            error = f"no result after {self.settings.timeout:g} s: " + ("killed" if killed else "terminated")
+        elif stop_reason is None and proc.returncode != 0:
+            error = _exit_text(proc.returncode, problem)
+        return settle_run(self.archive, site, proc.pid, launched, stop_reason, proc.returncode, error, summary)
+
+    def _wait(self, proc: subprocess.Popen[Any]) -> tuple[str | None, bool]:
+        """Wait for the child; stop it on timeout or daemon stop. Returns (why stopped, SIGKILLed)."""
+        deadline = time.monotonic() + self.settings.timeout
+        while True:
+            try:
+                proc.wait(timeout=_POLL)
+                return None, False
+            except subprocess.TimeoutExpired:
+                pass
+            if self.stopping.is_set():
+                return "interrupted", self._terminate(proc)
+            if time.monotonic() >= deadline:
+                return "timeout", self._terminate(proc)
+
+    def _terminate(self, proc: subprocess.Popen[Any]) -> bool:
+        """SIGTERM (the crawl records itself as interrupted), then SIGKILL after the grace period."""
+        try:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=self.settings.term_grace)
+            return False
+        except subprocess.TimeoutExpired:
+            _kill_group(proc.pid)
+            proc.wait()
+            return True
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _last_line(stream: IO[bytes], prefer: str | None = None, tail: int = 16384) -> str | None:
+    """The last non-empty line of a child's output (or the last one starting with ``prefer``)."""
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(max(0, size - tail))
+    lines = [ln.strip() for ln in stream.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+    if prefer:
+        preferred = [ln for ln in lines if ln.startswith(prefer)]
+        if preferred:
+            return preferred[-1][:500]
+    return lines[-1][:500] if lines else None
+
+
+def _exit_text(returncode: int, problem: str | None) -> str:
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        hint = " (out of memory?)" if -returncode == signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exit status {returncode}" + (f": {problem}" if problem else "")
+
+
+def settle_run(
+    archive: Archive,
+    site: str,
+    pid: int,
+    launched: datetime,
+    stop_reason: str | None,
+    returncode: int | None,
+    error: str | None,
+    summary: str | None,
+) -> RunReport:
+    """Complete (or create) the child's ``crawl_runs`` row so it tells how the crawl really ended.
+
+    The child's row is found by its pid. A row the child finished itself is kept as it is unless
+    the runner knows better (a timeout); a row left ``running`` is closed with the failure and the
+    counts of the changes it recorded; a missing row (the child died before starting one) is made.
+    """
+    with archive.writing() as session:
+        run = session.scalars(
+            select(CrawlRunRow)
+            .where(CrawlRunRow.site == site, CrawlRunRow.pid == pid, CrawlRunRow.started_at >= launched)
+            .order_by(CrawlRunRow.id.desc())
+            .limit(1)
+            .with_for_update()
+        ).first()
+        if run is None:
+            run = CrawlRunRow(site=site, started_at=launched, outcome="running", pid=pid)
+            session.add(run)
+            session.flush()
+            if error is None and stop_reason is None:
+                error = "the crawl ended without recording a run"
+        finished_by_child = run.outcome != "running"
+        if stop_reason == "timeout":
+            run.outcome = "timeout"
+        elif not finished_by_child:
+            run.outcome = stop_reason or "failed"
+        if error and (not finished_by_child or stop_reason == "timeout" or not run.error):
+            run.error = error
+        if not finished_by_child or stop_reason == "timeout":
+            run.finished_at = now()
+            for kind, count in session.execute(
+                select(ChangeRow.kind, func.count()).where(ChangeRow.run_id == run.id).group_by(ChangeRow.kind)
+            ):
+                if kind in ("new", "edited", "removed", "restored"):
+                    setattr(run, kind, max(getattr(run, kind) or 0, count))
+        counts = {k: getattr(run, k) or 0 for k in ("pages", "new", "edited", "unchanged", "removed", "restored", "failed")}
+        return RunReport(
+            site=site,
+            run_id=run.id,
+            outcome=run.outcome,
+            started_at=run.started_at,
+            finished_at=run.finished_at or now(),
+            returncode=returncode,
+            counts=counts,
+            error=run.error,
+            summary=summary,
+        )
+
+
+def sweep_abandoned(archive: Archive) -> list[int]:
+    """Close runs left ``running`` by crawl processes that no longer exist (a daemon killed hard).
+
+    Their changes would otherwise wait for the outbox forever, which only announces finished runs.
+    """
+    closed = []
+    with archive.writing() as session:
+        for run in session.scalars(select(CrawlRunRow).where(CrawlRunRow.outcome == "running")):
+            if run.pid is None or _alive(run.pid):  # no pid: not ours to judge
+                continue
+            run.outcome, run.finished_at = "failed", now()
+            run.error = run.error or "abandoned: the crawl process is gone"
+            closed.append(run.id)
+    return closed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
