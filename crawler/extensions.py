@@ -1,0 +1,95 @@
+"""The crawl's link to the archive: open it, book the crawl run, count what the crawl did.
+
+``ArchiveRun`` opens the archive named by ``TGWATCH_DB`` once per crawler (the spider, the
+conditional-request middleware and the record pipeline all use this one), opens a ``crawl_runs``
+row when the spider opens and closes it with its outcome and counts when the spider closes. Pages
+are counted here (``tgwatch/pages``); verdicts are counted by the record pipeline
+(``tgwatch/verdict/<verdict>``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import run_in_thread
+
+from storage.archive import Archive
+from storage.errors import TgwatchError
+from storage.observation import Verdict
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+OUTCOMES = {"finished": "ok", "shutdown": "interrupted", "closespider_timeout": "timeout"}
+"""Scrapy close reasons and the ``crawl_runs.outcome`` they mean; any other reason is ``failed``."""
+
+COUNTED = {
+    "new": (Verdict.NEW,),
+    "edited": (Verdict.EDITED,),
+    "unchanged": (Verdict.UNCHANGED,),
+    "removed": (Verdict.REMOVED,),
+    "restored": (Verdict.RESTORED,),
+    "failed": (Verdict.FAILED,),
+}
+"""``crawl_runs`` count columns and the verdicts each one adds up."""
+
+
+def run_counts(stats: dict[str, Any]) -> dict[str, int]:
+    """The counts of one crawl (``crawl_runs`` columns) from its Scrapy stats."""
+    counts = {"pages": int(stats.get("tgwatch/pages", 0))}
+    for column, verdicts in COUNTED.items():
+        counts[column] = sum(int(stats.get(f"tgwatch/verdict/{v}", 0)) for v in verdicts)
+    return counts
+
+
+class ArchiveRun:
+    """Owns the crawler's ``Archive`` and its ``crawl_runs`` row."""
+
+    def __init__(self, crawler: Crawler, archive: Archive) -> None:
+        self.crawler = crawler
+        self.archive = archive
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        url = crawler.settings.get("TGWATCH_DB")
+        if not url:
+            raise NotConfigured("TGWATCH_DB is empty: nothing to record into")
+        ext = cls(crawler, Archive.open(url))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.response_received, signal=signals.response_received)
+        return ext
+
+    async def spider_opened(self, spider: Spider) -> None:
+        self.run_id = await run_in_thread(self.archive.start_run, spider.name, os.getpid())
+        self.crawler.stats.set_value("tgwatch/run_id", self.run_id)
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        kind = request.meta.get("tgwatch_kind")
+        if kind is None:  # robots.txt and anything else that is not a page of the site
+            return
+        self.crawler.stats.inc_value("tgwatch/pages")
+        self.crawler.stats.inc_value(f"tgwatch/pages/{kind}")
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        outcome = OUTCOMES.get(reason, "failed")
+        counts = run_counts(self.crawler.stats.get_stats())
+        self.crawler.stats.set_value("tgwatch/outcome", outcome)
+        try:
+            if self.run_id is not None:
+                error = None if outcome in ("ok", "interrupted") else reason
+                await run_in_thread(self.archive.finish_run, self.run_id, outcome, counts, error)
+        except TgwatchError as exc:
+            logger.error("crawl run %s of %s not closed: %s", self.run_id, spider.name, exc)
+        finally:
+            self.archive.close()

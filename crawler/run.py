@@ -1,0 +1,177 @@
+"""Running crawls in this process with Scrapy's ``CrawlerProcess``, and what they add up to.
+
+``tgwatch crawl`` runs one batch (the named sites side by side); the demo runs several batches one
+after the other in the same reactor (a reactor cannot be restarted), with a hook before each. A
+SIGINT/SIGTERM stops the crawls gracefully through CrawlerProcess's own handlers: in-flight checks
+are recorded, each crawl run is booked ``interrupted``, and no further batch starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+from twisted.internet import task
+from twisted.internet.defer import DeferredList
+from twisted.python.failure import Failure
+
+from crawler.extensions import OUTCOMES, run_counts
+from storage.errors import ConfigError
+
+SUMMARY_FIELDS = (("pages", "pages fetched"), ("new", "new"), ("edited", "edited"),
+                  ("unchanged", "unchanged"), ("removed", "removed"), ("failed", "failed checks"))
+
+Progress = Callable[[list[tuple[str, dict[str, Any]]]], None]
+"""Called about twice a second on the reactor thread with (site, Scrapy stats) of running crawls."""
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    """One crawl of one site, as its stats tell it."""
+
+    site: str
+    outcome: str  # crawl_runs.outcome: ok | interrupted | failed | timeout
+    counts: dict[str, int]
+    stats: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> SiteResult:
+        stats = crawler_stats(crawler)
+        outcome = stats.get("tgwatch/outcome") or OUTCOMES.get(stats.get("finish_reason", ""), "failed")
+        return cls(site=crawler.spidercls.name, outcome=outcome, counts=run_counts(stats), stats=stats)
+
+
+@dataclass(frozen=True)
+class CrawlSummary:
+    """The crawls of one batch."""
+
+    results: list[SiteResult]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for result in self.results:
+            for name, value in result.counts.items():
+                totals[name] = totals.get(name, 0) + value
+        return totals
+
+    @property
+    def interrupted(self) -> bool:
+        return any(r.outcome == "interrupted" for r in self.results)
+
+    def line(self) -> str:
+        """``pages fetched N, new N, edited N, unchanged N, removed N, failed checks N``."""
+        totals = self.totals
+        parts = [f"{label} {totals.get(name, 0)}" for name, label in SUMMARY_FIELDS]
+        if totals.get("restored"):
+            parts.append(f"restored {totals['restored']}")
+        return ", ".join(parts) + (" (interrupted)" if self.interrupted else "")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Sites crawled side by side; ``before`` runs first (the demo moves its server to v2 there)."""
+
+    sites: Sequence[str]
+    before: Callable[[], None] | None = None
+
+
+def crawl_settings(
+    *,
+    db_url: str | None = None,
+    config_path: str | None = None,
+    recheck: str | None = None,
+    log_level: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """``crawler.settings`` with what the command line says on top (at ``cmdline`` priority)."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    given = {"TGWATCH_DB": db_url, "TGWATCH_CONFIG": config_path, "TGWATCH_RECHECK": recheck,
+             "LOG_LEVEL": log_level}
+    for name, value in given.items():
+        if value:
+            settings.set(name, value, priority="cmdline")
+    settings.update(dict(overrides or {}), priority="cmdline")
+    return settings
+
+
+def crawler_stats(crawler: Crawler) -> dict[str, Any]:
+    try:
+        return dict(crawler.stats.get_stats())
+    except RuntimeError:  # not started yet
+        return {}
+
+
+def check_sites(names: Iterable[str], known: Iterable[str], source: str) -> None:
+    """A one-line ``ConfigError`` for the first name that is no configured site."""
+    known = sorted(known)
+    for name in names:
+        if name not in known:
+            raise ConfigError(source, f"no site named {name!r} (configured: {', '.join(known) or 'none'})")
+
+
+def run_crawls(
+    batches: Sequence[Batch],
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    interval: float = 0.5,
+    install_signal_handlers: bool = True,
+) -> list[CrawlSummary]:
+    """Run the batches one after another in one reactor; blocks until done or interrupted."""
+    process = CrawlerProcess(settings)
+    loader = process.spider_loader
+    check_sites((n for b in batches for n in b.sites), loader.list(), settings.get("TGWATCH_CONFIG") or "sites")
+    launched: list[list[Crawler]] = []
+    errors: list[Failure] = []
+    over: list[bool] = []  # set once the last batch is done (maybe before the reactor even runs)
+
+    def launch(index: int) -> None:
+        try:
+            batch = batches[index]
+            if batch.before is not None:
+                batch.before()
+            crawlers = [process.create_crawler(loader.load(name)) for name in batch.sites]
+        except Exception:
+            errors.append(Failure())
+            stop_reactor()
+            return
+        launched.append(crawlers)
+        done = DeferredList([process.crawl(c) for c in crawlers], consumeErrors=True)
+        done.addCallback(finished, index)
+
+    def finished(results: list[tuple[bool, Any]], index: int) -> None:
+        errors.extend(value for ok, value in results if not ok)
+        interrupted = any(SiteResult.of(c).outcome == "interrupted" for c in launched[-1])
+        if errors or interrupted or index + 1 == len(batches):
+            stop_reactor()
+        else:
+            launch(index + 1)
+
+    def stop_reactor() -> None:
+        from twisted.internet import reactor
+
+        over.append(True)
+        with suppress(RuntimeError):
+            reactor.stop()  # type: ignore[attr-defined]
+
+    if not batches:
+        return []
+    launch(0)  # creates the first crawlers, which installs the reactor Scrapy is set up for
+    ticker = None
+    if progress is not None:
+        running = lambda: launched[-1] if launched else []  # noqa: E731
+        ticker = task.LoopingCall(lambda: progress([(c.spidercls.name, crawler_stats(c)) for c in running()]))
+        ticker.start(interval, now=False)
+    if not over:
+        process.start(stop_after_crawl=False, install_signal_handlers=install_signal_handlers)
+    if ticker is not None and ticker.running:
+        ticker.stop()
+    if errors:
+        errors[0].raiseException()
+    return [CrawlSummary([SiteResult.of(c) for c in crawlers]) for crawlers in launched]

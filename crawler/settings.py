@@ -1,0 +1,112 @@
+"""Scrapy settings of tgwatch: polite defaults, the project's components, every ``TGWATCH_*`` setting.
+
+This is the one place where a ``TGWATCH_*`` setting gets its default and its documentation.
+``scrapy crawl SITE`` reads this module through ``scrapy.cfg``; ``tgwatch crawl`` starts from it and
+overrides a few values (archive, config, recheck mode, log level). Tests and the demo shorten the
+delays and time-outs through the same settings, never by patching components.
+"""
+
+from __future__ import annotations
+
+import os
+
+from crawler import USER_AGENT as _USER_AGENT
+
+BOT_NAME = "tgwatch"
+
+# --- Spiders: one generic spider per configured site (crawler/spiderloader.py) -------------------
+SPIDER_LOADER_CLASS = "crawler.spiderloader.SiteSpiderLoader"
+SPIDER_MODULES: list[str] = []
+NEWSPIDER_MODULE = ""
+
+# --- Politeness -----------------------------------------------------------------------------------
+USER_AGENT = _USER_AGENT
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_DELAY = 0.5  # the floor AutoThrottle never goes below
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+COOKIES_ENABLED = False  # news pages need no session; cookies only make responses vary
+TELNETCONSOLE_ENABLED = False
+
+# --- Robustness -----------------------------------------------------------------------------------
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated body is a failed check, never a shorter version
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 520, 521, 522, 523, 524, 408, 429]
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"  # giving up is a failed check, recorded and counted
+CONCURRENT_ITEMS = 16  # Scrapy's default of 100 costs about a third of the throughput here
+DEPTH_LIMIT = 10  # listing -> next page -> ...: how deep pagination goes from a start URL
+DEPTH_PRIORITY = 0
+REFERER_ENABLED = True
+LOG_LEVEL = "INFO"
+
+# --- tgwatch components ---------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.ConditionalRequestMiddleware": 560,
+    # process_response runs from high to low numbers: this one sees a redirect before
+    # RedirectMiddleware (600) follows it.
+    "crawler.middlewares.ArticleRedirectMiddleware": 650,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractPipeline": 300,
+    "crawler.pipelines.RecordPipeline": 800,
+}
+EXTENSIONS = {
+    "crawler.extensions.ArchiveRun": 100,
+}
+
+# --- TGWATCH_* settings (defaults and documentation) ----------------------------------------------
+TGWATCH_DB = os.environ.get("TGWATCH_DB", "sqlite:///archive.db")
+"""SQLAlchemy URL of the archive the crawl records into (env ``TGWATCH_DB``)."""
+
+TGWATCH_CONFIG = os.environ.get("TGWATCH_CONFIG", "")
+"""Site config file (``tgwatch.toml`` format; env ``TGWATCH_CONFIG``). Empty: ``./tgwatch.toml``
+when present, else the built-in site profiles."""
+
+TGWATCH_RECHECK = ""
+"""Which known articles a crawl re-checks: ``due`` (by TGWATCH_RECHECK_POLICY), ``all`` or
+``none``. Empty: the site's ``recheck`` key in the config (itself ``due`` by default). The spider
+argument ``-a recheck=all`` overrides both."""
+
+TGWATCH_RECHECK_POLICY = "crawler.recheck.AgeBackoffPolicy"
+"""Dotted path of the policy deciding which known articles are due (``recheck = due``)."""
+
+TGWATCH_RECHECK_RATIO = 0.2
+"""AgeBackoffPolicy: an article is due when the time since its last check is at least this share
+of its age (diffengine's ``Entry.stale``): young articles often, old ones rarely."""
+
+TGWATCH_RECHECK_MIN_INTERVAL = 600.0
+"""AgeBackoffPolicy: never re-check an article more often than this (seconds)."""
+
+TGWATCH_RECHECK_MAX_INTERVAL = 7 * 24 * 3600.0
+"""AgeBackoffPolicy: re-check every article at least this often (seconds), however old."""
+
+TGWATCH_LISTING_PAGES = 200
+"""Most listing/pagination pages one crawl of one site fetches (DEPTH_LIMIT bounds their depth)."""
+
+TGWATCH_FOLLOW_DEFAULT = r"[?&](page|p|trang|pg|cur)=\d+$|/(page|trang)[-/]\d+/?$"
+"""Pagination links followed for a site whose config has no ``follow_url``."""
+
+TGWATCH_EXTRACT_WORKERS = os.cpu_count() or 1
+"""Size of the process pool that runs extraction beside the reactor; 0 runs it in a thread."""
+
+TGWATCH_EXTRACT_START_METHOD = "forkserver"
+"""multiprocessing start method of the extraction pool: never ``fork`` a process with threads."""
+
+TGWATCH_CONDITIONAL_REQUESTS = True
+"""Send If-None-Match/If-Modified-Since on re-checks, from the validators the archive keeps."""
+
+TGWATCH_RETRY_BACKOFF = 1.0
+"""Seconds to wait before the first retry; doubled for each further retry."""
+
+TGWATCH_RETRY_BACKOFF_MAX = 30.0
+"""Longest wait before a retry (seconds)."""

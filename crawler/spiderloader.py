@@ -1,0 +1,70 @@
+"""A spider loader that makes one spider per configured site, so ``scrapy crawl SITE`` just works.
+
+There is one generic spider (``crawler.spiders.site.SiteSpider``) and many sites. Scrapy finds
+spiders by name through ``SPIDER_LOADER_CLASS``; this loader reads the site config (the
+``TGWATCH_CONFIG`` setting, else ``./tgwatch.toml``, else the built-in profiles) and gives each site
+a subclass named after it that carries its profile.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from crawler.profiles import Config, SiteProfile, load_config
+from crawler.spiders.site import SiteSpider
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.settings import BaseSettings
+    from typing_extensions import Self
+
+DEFAULT_CONFIG = "tgwatch.toml"
+
+
+def config_path(value: str | None) -> Path | None:
+    """The config file a crawl uses: the one named, else ``./tgwatch.toml`` if present, else none."""
+    if value:
+        return Path(value)
+    local = Path(DEFAULT_CONFIG)
+    return local if local.is_file() else None
+
+
+def start_hosts(profile: SiteProfile) -> list[str]:
+    """The hosts of the start URLs: the only hosts the site's spider visits."""
+    hosts = (urlsplit(url).hostname for url in profile.start_urls)
+    return list(dict.fromkeys(h for h in hosts if h))
+
+
+def spider_class(profile: SiteProfile, config: Config | None = None) -> type[SiteSpider]:
+    """The generic spider bound to one site's profile (``config``: the other sites, for ownership)."""
+    words = re.split(r"[^A-Za-z0-9]+", profile.name)
+    class_name = "".join(w.capitalize() for w in words) + "Spider"
+    attrs = {"name": profile.name, "profile": profile, "config": config, "allowed_domains": start_hosts(profile)}
+    return type(class_name, (SiteSpider,), attrs)
+
+
+class SiteSpiderLoader:
+    """``SpiderLoaderProtocol`` over the configured sites."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._spiders = {name: spider_class(profile, config) for name, profile in config.sites.items()}
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        return cls(load_config(config_path(settings.get("TGWATCH_CONFIG"))))
+
+    def load(self, spider_name: str) -> type[SiteSpider]:
+        try:
+            return self._spiders[spider_name]
+        except KeyError:
+            raise KeyError(f"Spider not found: {spider_name}") from None
+
+    def list(self) -> list[str]:
+        return sorted(self._spiders)
+
+    def find_by_request(self, request: Request) -> list[str]:
+        return [name for name, cls in self._spiders.items() if cls.handles_request(request)]

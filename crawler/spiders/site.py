@@ -1,0 +1,187 @@
+"""The one generic spider: a site profile says where to start, what to follow, what is an article.
+
+It walks the listing and pagination pages from the start URLs (``follow_url``, else the usual
+pagination shapes of TGWATCH_FOLLOW_DEFAULT), schedules every article link it has never seen, and
+re-checks the known articles of the site that are due (``recheck``: due | all | none). What an
+answer means is decided here, close to the response: 304 is ``NotModified``, 404/410 and a
+redirect away are ``Gone``, anything else that is not a page is ``Failed``. Pages go on to the
+extraction pipeline. Nothing is ever recorded twice for one check.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.asyncio import run_in_thread
+from scrapy.utils.misc import build_from_crawler, load_object
+
+from crawler.extensions import ArchiveRun
+from crawler.items import ArticleCheck, Page
+from crawler.profiles import Config, SiteProfile, profile_for_url
+from crawler.recheck import check_mode, select_rechecks
+from storage.content import VN_TZ
+from storage.observation import Failed, Gone, NotModified, Observation
+from storage.urls import canonical_url
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from twisted.python.failure import Failure
+    from typing_extensions import Self
+
+    from crawler.recheck import RecheckPolicy
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_STATUSES = [s for s in range(200, 600) if s not in (301, 302, 303, 307, 308)]
+"""Every answer to an article request reaches the spider (redirects are followed or judged first)."""
+
+
+def now() -> datetime:
+    return datetime.now(VN_TZ)
+
+
+def first_url(request: Request) -> str:
+    """The URL a request was made for, before any redirect: the article's identity."""
+    return request.meta.get("redirect_urls", [request.url])[0]
+
+
+def describe_failure(failure: Failure) -> str:
+    """One line: the exception's type and the first line of its message."""
+    message = str(failure.value).strip().splitlines()
+    return f"{failure.type.__name__}: {message[0][:200]}" if message else failure.type.__name__
+
+
+class SiteSpider(Spider):
+    """Crawls one site; ``crawler.spiderloader`` makes a subclass per site with its profile."""
+
+    name = "site"
+    profile: ClassVar[SiteProfile]
+    config: ClassVar[Config | None] = None
+    allowed_domains: ClassVar[list[str]] = []
+
+    recheck: str
+    follow: re.Pattern[str]
+    policy: RecheckPolicy
+
+    def __init__(self, *args: Any, recheck: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recheck_arg = recheck
+        self.known_urls: set[str] = set()
+        self.scheduled: set[str] = set()
+        self.listings = 0
+        self.links = LinkExtractor(unique=True)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        mode = spider.recheck_arg or settings.get("TGWATCH_RECHECK") or cls.profile.recheck
+        spider.recheck = check_mode(mode)
+        spider.follow = cls.profile.follow_url or re.compile(settings.get("TGWATCH_FOLLOW_DEFAULT"))
+        spider.max_listings = settings.getint("TGWATCH_LISTING_PAGES")
+        spider.policy = build_from_crawler(load_object(settings.get("TGWATCH_RECHECK_POLICY")), crawler)
+        return spider
+
+    # --- what belongs to this site ------------------------------------------------------------
+    def owns(self, url: str) -> bool:
+        """An http(s) URL on the site's hosts that no other configured site claims."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not any(
+                host == d or host.endswith(f".{d}") for d in self.allowed_domains):
+            return False
+        claimed = profile_for_url(url, self.config)
+        return claimed is None or claimed.name == self.name or self.config is None or (
+            claimed.name not in self.config.sites)
+
+    def is_article_url(self, url: str) -> bool:
+        return self.owns(url) and self.profile.article_url.search(url.split("#", 1)[0]) is not None
+
+    # --- requests -----------------------------------------------------------------------------
+    def listing_request(self, url: str) -> Request:
+        self.listings += 1
+        return Request(url, callback=self.parse_listing, errback=self.listing_failed,
+                       meta={"tgwatch_kind": "listing"})
+
+    def article_request(self, url: str, *, known: bool) -> Request:
+        meta = {"tgwatch_kind": "article", "tgwatch_known": known, "handle_httpstatus_list": ARTICLE_STATUSES}
+        return Request(url, callback=self.parse_article, errback=self.check_failed, meta=meta, priority=1)
+
+    async def start(self) -> AsyncIterator[Request]:
+        """Known articles first (so discovery skips them), then the listings, then the re-checks."""
+        run = self.crawler.get_extension(ArchiveRun)
+        known = await run_in_thread(run.archive.known_articles, self.name) if run is not None else []
+        self.known_urls = {article.url for article in known}
+        for url in self.profile.start_urls:
+            yield self.listing_request(url)
+        due = select_rechecks(known, self.recheck, self.policy, now())
+        self.crawler.stats.set_value("tgwatch/rechecks", len(due))
+        logger.info("%s: %d known articles, %d to re-check (%s)", self.name, len(known), len(due), self.recheck)
+        for article in due:
+            yield self.article_request(article.url, known=True)
+
+    # --- listings -----------------------------------------------------------------------------
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        if not isinstance(response, TextResponse):
+            return
+        for link in self.links.extract_links(response):
+            url = link.url
+            if self.is_article_url(url):
+                key = canonical_url(url)
+                if key in self.known_urls or key in self.scheduled:
+                    continue
+                self.scheduled.add(key)
+                yield self.article_request(url, known=False)
+            elif self.owns(url) and self.follow.search(url) and self.listings < self.max_listings:
+                yield self.listing_request(url)
+
+    def listing_failed(self, failure: Failure) -> None:
+        if failure.check(IgnoreRequest):
+            return
+        self.crawler.stats.inc_value("tgwatch/listing_failed")
+        logger.warning("%s: listing %s failed: %s", self.name, failure.request.url, describe_failure(failure))
+
+    # --- article checks -----------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[ArticleCheck]:
+        request = response.request
+        assert request is not None
+        check = ArticleCheck(self.name, first_url(request), bool(request.meta.get("tgwatch_known")), now())
+        status = response.status
+        if 200 <= status < 300:
+            headers = {k.lower(): v for k, v in response.headers.to_unicode_dict().items()}
+            check.page = Page(url=response.url, status=status, headers=headers, body=response.body)
+        else:
+            check.observation = self.judge(response, check.fetched_at)
+        yield check
+
+    def judge(self, response: Response, at: datetime) -> Observation:
+        """What an answer without a page to read means."""
+        status = response.status
+        if status == 304:
+            self.crawler.stats.inc_value("tgwatch/not_modified")
+            return NotModified(fetched_at=at)
+        if status in (404, 410):
+            return Gone(reason=f"HTTP {status}", fetched_at=at)
+        target = response.request.meta.get("tgwatch_redirect") if response.request else None
+        if target:
+            return Gone(reason=f"redirect to {target}", fetched_at=at)
+        return Failed(reason=f"HTTP {status}", fetched_at=at)
+
+    def check_failed(self, failure: Failure) -> Iterator[ArticleCheck]:
+        """A check that got no answer (time-out, reset, truncated body...): a failed check."""
+        if failure.check(IgnoreRequest):  # robots.txt, offsite: not a check at all
+            return
+        request = failure.request
+        reason = describe_failure(failure)
+        check = ArticleCheck(self.name, first_url(request), bool(request.meta.get("tgwatch_known")), now())
+        check.observation = Failed(reason=reason, fetched_at=check.fetched_at)
+        yield check
