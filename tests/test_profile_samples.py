@@ -117,7 +117,7 @@ def test_gold_is_faithful_to_its_page(path: Path) -> None:
     gold = _load(path)
     if not gold.get("article", True):
         return
-    doc = html.fromstring(path.with_suffix(".html").read_bytes())
+    doc = html.fromstring(path.with_suffix(".html").read_text(encoding="utf-8"))
     comments = " ".join(c.text or "" for c in doc.iter(etree.Comment))
     for node in doc.xpath("//script|//style"):
         node.drop_tree()
