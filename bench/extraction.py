@@ -1,0 +1,217 @@
+"""``python -m bench.extraction``: extraction quality and cost over every fixture article page.
+
+Three extractors read the same pages: tgwatch with the built-in profile of each fixture site's
+template, tgwatch in generic mode (no profile: what a site the project has never seen gets), and
+plain ``trafilatura.extract(html)`` as the baseline. Paragraphs are compared as lines (NFC, spaces
+folded) with the gold ``text_lines``; a chrome line counts as leaked when an extracted line is that
+line (or that line followed by ":"). The baseline's date comes from ``trafilatura.extract_metadata``
+(day precision, so it is compared by day) and its time is that of ``extract()`` alone. Times are
+the best of ``--repeat`` runs per page, the extractors interleaved page by page.
+
+Example:
+  python -m bench.extraction                 # fixtures/sites + fixtures/gold
+  python -m bench.extraction --fixtures /tmp/fx --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import trafilatura
+
+from crawler.extract import extract
+from crawler.profiles import SiteProfile, builtin_profiles
+from storage.content import normalise_text
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+BASE_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One fixture article page and what a perfect extractor returns for it."""
+
+    version: str
+    site: str
+    template: str
+    url: str
+    html: bytes
+    gold: dict
+
+
+@dataclass
+class Score:
+    """Running totals of one extractor over the pages."""
+
+    name: str
+    matched: int = 0
+    extracted: int = 0
+    expected: int = 0
+    leaked: int = 0
+    dates: int = 0
+    titles: int = 0
+    authors: int = 0
+    pages: int = 0
+    seconds: float = 0.0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.extracted if self.extracted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.expected if self.expected else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def ms(self) -> float:
+        return 1000 * self.seconds / self.pages if self.pages else 0.0
+
+
+def lines_of(text: str | None) -> list[str]:
+    """Text as the gold compares it: one normalised line per paragraph."""
+    return [line for line in normalise_text(text or "").split("\n") if line]
+
+
+def leaked(lines: list[str], chrome: list[str]) -> list[str]:
+    """The chrome lines that appear as lines of the extracted text."""
+    have = set(lines)
+    return [c for c in chrome if c in have or any(line.startswith(c + ":") for line in lines)]
+
+
+def templates(fixtures: Path) -> dict[str, str]:
+    """Fixture site name -> template, from ``fixtures/data/<site>.toml``."""
+    out: dict[str, str] = {}
+    for path in sorted((fixtures / "data").glob("*.toml")):
+        meta = tomllib.loads(path.read_text(encoding="utf-8")).get("site", {})
+        out[str(meta.get("name") or path.stem)] = str(meta.get("template") or "tuyengiao")
+    return out
+
+
+def fixture_pages(fixtures: Path = FIXTURES, data: Path | None = None) -> list[Page]:
+    """Every live article page of every version that has a gold file."""
+    kinds = templates(data or FIXTURES)
+    pages: list[Page] = []
+    for gold_file in sorted((fixtures / "gold").glob("*/*/*.json")):
+        gold = json.loads(gold_file.read_text(encoding="utf-8"))
+        version, site = gold_file.parent.parent.name, gold_file.parent.name
+        path, _, query = gold["url"].partition("?")
+        rel = path.lstrip("/") + ("index.html" if path.endswith("/") else "") + (f"@{query}" if query else "")
+        html = (fixtures / "sites" / version / rel).read_bytes()
+        pages.append(Page(version, site, kinds.get(site, site), BASE_URL + gold["url"], html, gold))
+    return pages
+
+
+def _score(score: Score, page: Page, text: str | None, published: datetime | str | None, title: str | None,
+           author: str | None, *, by_day: bool = False) -> None:
+    got, want = lines_of(text), page.gold["text_lines"]
+    score.pages += 1
+    score.extracted += len(got)
+    score.expected += len(want)
+    score.matched += len(set(got) & set(want))
+    score.leaked += len(leaked(got, page.gold["chrome"]))
+    expected = datetime.fromisoformat(page.gold["published"])
+    if by_day:
+        score.dates += str(published or "")[:10] == expected.date().isoformat()
+    else:
+        score.dates += published == expected
+    score.titles += normalise_text(title) == page.gold["title"]
+    score.authors += (author or None) == page.gold["author"]
+    if set(want) - set(got):
+        score.misses.append(f"{page.version}/{page.site}/{page.gold['key']}")
+
+
+Extractor = Callable[[Page], tuple[str | None, datetime | str | None, str | None, str | None]]
+
+
+def tgwatch(pick: Callable[[Page], SiteProfile | None]) -> Extractor:
+    """tgwatch's ``extract`` with the profile ``pick`` chooses for the page."""
+    def run(page: Page) -> tuple[str | None, datetime | None, str | None, str | None]:
+        article = extract(page.html, page.url, pick(page))
+        if article is None:
+            return None, None, None, None
+        return article.text, article.published_at, article.title, article.author
+    return run
+
+
+def baseline(page: Page) -> tuple[str | None, None, None, None]:
+    """Plain trafilatura, as a user would call it (the timed part)."""
+    return trafilatura.extract(page.html, url=page.url), None, None, None
+
+
+def run_all(pages: list[Page], extractors: dict[str, Extractor], repeat: int) -> list[Score]:
+    """Every extractor on every page, interleaved page by page so machine load hits all alike.
+
+    A page's time is the best of ``repeat`` runs (the least disturbed by other processes).
+    """
+    scores = {name: Score(name) for name in extractors}
+    for page in pages:
+        for name, run in extractors.items():
+            best = float("inf")
+            for _ in range(repeat):
+                start = time.perf_counter()
+                result = run(page)
+                best = min(best, time.perf_counter() - start)
+            scores[name].seconds += best
+            text, published, title, author = result
+            if run is baseline:
+                meta = trafilatura.extract_metadata(page.html, default_url=page.url)
+                published, title, author = (meta.date, meta.title, meta.author) if meta else (None, None, None)
+            _score(scores[name], page, text, published, title, author, by_day=run is baseline)
+    return list(scores.values())
+
+
+def table(scores: list[Score], base: Score) -> str:
+    head = (f"{'extractor':<34}{'prec':>7}{'recall':>8}{'F1':>7}{'chrome':>8}{'date':>7}{'title':>7}"
+            f"{'author':>8}{'ms/page':>9}{'F1 x':>7}{'speed x':>9}")
+    rows = [head, "-" * len(head)]
+    for s in scores:
+        n = s.pages or 1
+        rows.append(
+            f"{s.name:<34}{s.precision:>7.3f}{s.recall:>8.3f}{s.f1:>7.3f}{s.leaked:>8d}{s.dates / n:>7.2f}"
+            f"{s.titles / n:>7.2f}{s.authors / n:>8.2f}{s.ms:>9.2f}{s.f1 / (base.f1 or 1):>7.2f}"
+            f"{base.ms / (s.ms or 1):>9.2f}"
+        )
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.extraction", description=__doc__.splitlines()[0])
+    parser.add_argument("--fixtures", type=Path, default=FIXTURES, help="directory holding sites/ and gold/")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per page; the fastest is its time")
+    parser.add_argument("--misses", action="store_true", help="list pages with gold lines not extracted")
+    args = parser.parse_args(argv)
+    pages = fixture_pages(args.fixtures)
+    if not pages:
+        raise SystemExit(f"no gold files under {args.fixtures / 'gold'}: run python -m fixtures.build first")
+    profiles = builtin_profiles()
+    scores = run_all(pages, {
+        "tgwatch (profiles)": tgwatch(lambda p: profiles.get(p.template)),
+        "tgwatch (generic)": tgwatch(lambda p: None),
+        "trafilatura.extract (baseline)": baseline,
+    }, args.repeat)
+    base = scores[-1]
+    print(f"{len(pages)} article pages ({', '.join(sorted({p.site for p in pages}))}; "
+          f"versions {', '.join(sorted({p.version for p in pages}))})")
+    print(table(scores, base))
+    print("chrome = chrome lines leaked (total); date/title/author = share exactly right "
+          "(baseline date by day); F1 x / speed x = ratio to the baseline")
+    if args.misses:
+        for s in scores:
+            print(f"{s.name}: {len(s.misses)} pages missing gold lines: {', '.join(s.misses[:20])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""``extract(html, url, profile)``: the one extraction entry point.
+
+A pure function of its arguments (no I/O, no shared mutable state), so it can run in worker
+processes beside Scrapy's reactor. The page is parsed once. With a profile whose title and body
+selectors match, only the article's subtree is cleaned and handed to trafilatura, which is what
+makes re-checks cheap; otherwise (no profile, a generic site, or a page the profile's template does
+not fit) the whole page is cleaned of chrome and trafilatura searches it. "No article" (a listing,
+a portal, an error or soft-404 page, an empty page) is the normal result ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lxml import etree
+from lxml.html import HtmlElement, document_fromstring
+
+from crawler.article import Article, Image
+from crawler.byline import parse_byline
+from crawler.clean import drop_generic_chrome, drop_selectors, fold, remove, select, select_first
+from crawler.decode import decode_html
+from crawler.extract_lines import (
+    byline_after, byline_text, is_listing, lead_element, split_lead, take_byline, tidy,
+)
+from crawler.extract_meta import HeadMeta, category_from, date_from_selector, date_near_title, find_title, read_head
+from crawler.extract_text import (
+    body_text, colon_labels, element_text, hint_body, mark_photos, run_trafilatura, unwrap_layout_tables,
+)
+from crawler.profiles import SiteProfile
+
+NOT_FOUND = ("Không tìm thấy bài viết", "Bài viết không tồn tại", "Trang không tồn tại",
+             "Không tìm thấy trang", "Trang bạn tìm không tồn tại", "Nội dung không tồn tại")
+"""Soft-404 markers of any site; a profile adds its own (``[text] not_found``)."""
+
+MIN_TEXT = 150
+"""An article has at least this many characters of lead and body (else: chrome, error, stub)."""
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+
+
+@dataclass
+class _Parts:
+    title: str
+    lines: list[str]
+    lead: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    category: str | None = None
+    images: list[Image] = field(default_factory=list)
+
+
+def parse_html(html: str | bytes) -> HtmlElement | None:
+    """Text (bytes decoded robustly: strict UTF-8 first) parsed by lxml; None for an empty page."""
+    text = decode_html(html) if isinstance(html, bytes) else html
+    text = _XML_DECL.sub("", text.lstrip("\ufeff"))
+    if not text.strip():
+        return None
+    try:
+        root = document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+    return root if root.find("body") is not None or len(root) else None
+
+
+def extract(html: str | bytes, url: str, profile: SiteProfile | None = None) -> Article | None:
+    """The article on the page at ``url``, or None when the page holds none."""
+    root = parse_html(html)
+    if root is None:
+        return None
+    head = read_head(root, url)
+    parts = None
+    if profile is not None and not profile.is_generic:
+        parts = _with_profile(root, url, head, profile)
+    if parts is None:
+        parts = _generic(root, url, head)
+    markers = [fold(m) for m in (*NOT_FOUND, *(profile.not_found if profile else ()))]
+    if parts is None or not parts.title or _is_not_found(parts, markers):
+        return None
+    return Article(
+        url=url,
+        title=parts.title,
+        paragraphs=parts.lines,
+        lead=parts.lead or None,
+        canonical_url=head.canonical,
+        author=parts.author,
+        category=parts.category,
+        published_at=parts.published,
+        modified_at=head.modified,
+        language=head.language or "vi",
+        images=parts.images,
+    )
+
+
+def _is_not_found(parts: _Parts, markers: list[str]) -> bool:
+    size = sum(map(len, parts.lines)) + len(parts.lead or "")
+    if size < MIN_TEXT:
+        return True
+    text = fold(" ".join([parts.lead or "", *parts.lines]))
+    return any(m and (m in fold(parts.title) or (size < 400 and m in text)) for m in markers)
+
+
+def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProfile) -> _Parts | None:
+    """Extraction inside the profile's subtree; None when the page does not fit the template.
+
+    Fields come from the selectors; the body elements are then moved into a document of their
+    own, so chrome removal, photo rewriting and trafilatura touch only the article's body.
+    """
+    sel = profile.selectors
+    scope = select_first(root, sel.content) if sel.content else None
+    scope = scope if scope is not None else root
+    title_el = select_first(scope, sel.title) if sel.title else None
+    bodies = _outermost(select(scope, sel.body)) if sel.body else []
+    if (sel.title and title_el is None) or (sel.body and not bodies):
+        return None
+    title = element_text(title_el) if title_el is not None else find_title(scope, head)[0]
+    category = (category_from(scope, sel.category, title) or category_from(root, sel.category, title)
+                if sel.category else head.section or category_from(root, None, title, head))
+    published = (date_from_selector(scope, sel.date) or date_from_selector(root, sel.date)) if sel.date else None
+    lead_el = select_first(scope, sel.lead) if sel.lead else None
+    lead = element_text(lead_el) if lead_el is not None else None
+    byline_els = select(scope, sel.byline) if sel.byline else []
+    bylines = [byline_text(e) for e in byline_els]
+    for element in [lead_el, *byline_els]:
+        if element is not None and element not in bodies:
+            remove(element)
+    if published is None:
+        drop_selectors(scope, sel.drop, [title_el, *bodies])
+        drop_generic_chrome(scope, [title_el, *bodies])
+        published = head.published or date_near_title(scope, title_el)
+    if bodies:
+        text = body_text(bodies, url, sel.drop)
+        lines, images = text.lines, text.images
+    else:
+        images = mark_photos(scope, url)
+        drop_selectors(scope, sel.drop, [title_el])
+        drop_generic_chrome(scope, [title_el])
+        lines = run_trafilatura(scope, known=False, url=url)
+        images = []
+    lines = tidy(lines, title, category)
+    lead, lines = split_lead(lead, lines, head)
+    if bylines:
+        author = next((a for a in map(parse_byline, bylines) if a), None)
+        printed = {fold(b) for b in bylines}
+        lines = [line for line in lines if fold(line) not in printed]
+    else:
+        lines, author, _ = take_byline(lines)
+    return _Parts(title, lines, lead, author, published, category, images)
+
+
+def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | None:
+    """Extraction with no site knowledge: chrome out, trafilatura finds the text, then tidy up."""
+    title, title_el = find_title(root, head)
+    if not title:
+        return None
+    category = head.section or category_from(root, None, title, head) or (head.breadcrumb[-2:-1] or [None])[0]
+    images = mark_photos(root, url)
+    unwrap_layout_tables(root)
+    colon_labels(root)
+    drop_generic_chrome(root, [title_el])
+    published = head.published or date_near_title(root, title_el)
+    lead_el = lead_element(title_el)
+    lead = element_text(lead_el) if lead_el is not None else None
+    if lead_el is not None:
+        remove(lead_el)
+    body = hint_body(root)
+    lines = tidy(run_trafilatura(root, known=False, url=url), title, category)
+    lead, lines = split_lead(lead, lines, head)
+    lines, author, printed = take_byline(lines)
+    if printed is None and body is not None:
+        author = byline_after(body)
+    if is_listing(root, lines, lead, head, published is not None):
+        return None
+    kept = {fold(line) for line in lines}
+    images = [i for i in images if i.caption and fold(i.caption) in kept]
+    return _Parts(title, lines, lead, author, published, category, images)
+
+
+def _outermost(elements: list[HtmlElement]) -> list[HtmlElement]:
+    """Drop matches nested in other matches (a selector list may match a body and its inner div)."""
+    chosen = set(elements)
+    return [e for e in elements if not any(a in chosen for a in e.iterancestors())]

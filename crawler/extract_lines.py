@@ -1,0 +1,121 @@
+"""From trafilatura's lines to the article's text: lead, byline, leftovers above and below the body.
+
+trafilatura returns what it judged to be the main text; around the body it can still keep the title
+again, the category and date lines above it, and a chrome heading with its links below it. Those
+are dropped here, the lead is told apart from the body, and the byline is taken out of the text.
+The same rules serve profile and generic extraction.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+from crawler.byline import split_byline
+from crawler.clean import CHROME_HEADINGS, fold, is_chrome_key
+from crawler.extract_meta import HeadMeta, is_date_line
+from crawler.extract_text import element_text
+from crawler.vndate import is_today_line
+
+_LEAD_CLASS = re.compile(
+    r"sapo|teaser|summary|(?:^|[\s_-])lead|description|hometext|excerpt|intro|chapeau|tom-?tat|mo-?ta|abstract",
+    re.IGNORECASE,
+)
+_DIGIT = re.compile(r"\d")
+
+
+def tidy(lines: list[str], title: str, category: str | None) -> list[str]:
+    """Drop what trafilatura may keep above the text (title, category, date lines) and after it (chrome)."""
+    out: list[str] = []
+    started = False
+    title_key, category_key = fold(title), fold(category)
+    for line in lines:
+        key = fold(line)
+        if key in CHROME_HEADINGS and started:
+            break
+        if key == title_key or (len(key) <= 60 and is_chrome_key(key)):
+            continue
+        if len(line) <= 120 and _DIGIT.search(line) and (
+                is_today_line(line) or (not started and is_date_line(line))):
+            continue
+        if not started and category_key and key == category_key:
+            continue
+        started = started or len(line) >= 100
+        out.append(line)
+    return out
+
+
+def lead_element(title_el: HtmlElement | None) -> HtmlElement | None:
+    """A sapo/teaser/summary element just after the title (trafilatura drops teaser classes)."""
+    if title_el is None:
+        return None
+    for steps, element in enumerate(title_el.itersiblings()):
+        if steps > 6:
+            break
+        if not isinstance(element.tag, str):
+            continue
+        for candidate in element.iter():
+            if not isinstance(candidate.tag, str):
+                continue
+            names = f"{candidate.get('class', '')} {candidate.get('id', '')}"
+            if _LEAD_CLASS.search(names) and 30 <= len(element_text(candidate)) <= 1500:
+                return candidate
+    return None
+
+
+def split_lead(lead: str | None, lines: list[str], head: HeadMeta) -> tuple[str | None, list[str]]:
+    """The lead and the lines without it; with no lead element, the first line if it is the description."""
+    if lead:
+        key = fold(lead)
+        return lead, [line for i, line in enumerate(lines) if not (i < 3 and fold(line) == key)]
+    description = fold(head.description).rstrip(".… ")
+    if lines and len(description) >= 30 and fold(lines[0]).startswith(description):
+        return lines[0], lines[1:]
+    return None, lines
+
+
+def take_byline(lines: list[str]) -> tuple[list[str], str | None, str | None]:
+    """``split_byline`` on the trailing short lines only (a byline is a few short lines)."""
+    start = len(lines)
+    while start > 0 and len(lines) - start < 4 and len(lines[start - 1]) <= 200:
+        start -= 1
+    if start == len(lines):
+        return lines, None, None
+    rest, author, printed = split_byline(lines[start:])
+    return lines[:start] + rest, author, printed
+
+
+def byline_text(element: HtmlElement) -> str:
+    """A byline element's text, its bold label (``<strong>Tác giả </strong>X``) joined with a colon."""
+    label = element[0] if len(element) and not (element.text or "").strip() else None
+    if label is not None and label.tag in ("strong", "b") and (label.tail or "").strip():
+        name = element_text(label).rstrip(": ")
+        rest = " ".join([label.tail or "", *(element_text(e) + " " + (e.tail or "") for e in label.itersiblings())])
+        return f"{name}: {' '.join(rest.split()).lstrip(': ')}"
+    return element_text(element)
+
+
+def byline_after(body: HtmlElement) -> str | None:
+    """An author printed just below the body container (NukeViet's ``p.h5.text-right``)."""
+    seen = 0
+    for element in body.itersiblings():
+        if not isinstance(element.tag, str) or not (text := element_text(element)):
+            continue
+        seen += 1
+        if seen > 3 or len(text) > 160:
+            return None
+        parts = [byline_text(e) for e in element.iter("p", "div", "span") if len(e) == 0 or e.tag == "p"]
+        _, author, printed = split_byline([p for p in parts if p] or [text])
+        if printed is not None:
+            return author
+    return None
+
+
+def is_listing(root: HtmlElement, lines: list[str], lead: str | None, head: HeadMeta, dated: bool) -> bool:
+    """Many headline links and little text of its own: a listing or a portal, not an article."""
+    if head.is_article and dated:
+        return False
+    headlines = [t for a in root.iter("a") if len((t := element_text(a)).split()) >= 5]
+    text = sum(map(len, lines)) + len(lead or "")
+    return len(headlines) >= 6 and sum(map(len, headlines)) > 0.5 * text

@@ -1,0 +1,281 @@
+"""Body text: the one place trafilatura is called, and the lines a reader reads.
+
+trafilatura's options are built once per mode from a fresh ``use_config()`` (never its mutated
+default): *known* mode for a profile's body subtree (fast, recall: the subtree is already the
+article, so anything dropped would be a loss) and *search* mode for a whole cleaned page (the full
+cascade, balanced). Photos are rewritten before trafilatura sees them, because it drops ``figure``
+and ``*caption*`` elements and would otherwise print alt text and caption cell twice: each photo
+becomes one plain paragraph holding its visible caption, and the image itself is recorded apart.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from lxml import etree
+from lxml.html import HtmlElement, fromstring
+from trafilatura import bare_extraction
+from trafilatura.settings import Extractor, use_config
+
+from crawler.article import Image
+from crawler.clean import drop_generic_chrome, drop_selectors
+
+_MARK = "data-tgw-img"
+_CAPTION_CLASS = re.compile(
+    r"caption|chu-?thich|(?:image|photo|img|pic)-?(?:desc|title|note)|desc-?(?:image|photo)", re.IGNORECASE
+)
+_PLACEHOLDER = re.compile(r"^data:|blank\.|spacer\.|loading|lazy|placeholder|1x1", re.IGNORECASE)
+
+
+def _options(*, known: bool) -> Extractor:
+    config = use_config()
+    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+    if known:
+        config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
+    return Extractor(
+        config=config, output_format="python", fast=known, recall=known, comments=False,
+        tables=True, images=False, formatting=False, links=False, dedup=False, with_metadata=False,
+    )
+
+
+KNOWN_BODY = _options(known=True)
+"""Options for a body subtree a profile located."""
+SEARCH_PAGE = _options(known=False)
+"""Options for a whole (cleaned) page whose article has to be found."""
+
+
+@dataclass
+class BodyText:
+    lines: list[str]
+    images: list[Image]
+
+
+def clean_line(text: str) -> str:
+    """One line as stored: NFC, spaces (including ``&nbsp;``) folded, trimmed."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
+
+
+def element_text(element: HtmlElement) -> str:
+    return clean_line(element.text_content())
+
+
+def _image_src(img: HtmlElement, base_url: str) -> str | None:
+    src = img.get("src") or ""
+    for lazy in ("data-src", "data-original", "data-lazy-src"):
+        if img.get(lazy) and (not src or _PLACEHOLDER.search(src)):
+            src = img.get(lazy, "")
+    return urljoin(base_url, src.strip()) if src.strip() else None
+
+
+def mark_photos(root: HtmlElement, base_url: str) -> list[Image]:
+    """Rewrite every photo block as ``<p data-tgw-img=N>visible caption</p>``; return the images.
+
+    A figure's caption is its ``figcaption`` (or caption-classed child); a layout table holding an
+    image and under 400 characters of text is a photo table whose text is the caption. The alt text
+    is only the caption of last resort for the image record, never a line of text: where a page
+    shows a caption it is the same words, so the caption is printed once.
+    """
+    images: list[Image] = []
+
+    def replace(block: HtmlElement, imgs: list[HtmlElement], caption: str) -> None:
+        marker = etree.Element("p")
+        for img in imgs:
+            src = _image_src(img, base_url)
+            if src:
+                marker.set(_MARK, " ".join(filter(None, (marker.get(_MARK), str(len(images))))))
+                images.append(Image(src=src, caption=caption or clean_line(img.get("alt", "")) or None))
+        marker.text = caption
+        marker.tail = block.tail
+        block.getparent().replace(block, marker)
+
+    for block in list(root.iter("figure", "table")):
+        if block.getparent() is None or (imgs := list(block.iter("img"))) == []:
+            continue
+        if block.tag == "table":
+            if len(element_text(block)) > 400 or block.find(".//table") is not None:
+                continue
+            rows = [element_text(row) for row in block.iter("tr")]
+            caption = " ".join(r for r in rows if r)
+        else:
+            holder = block.find(".//figcaption")
+            if holder is None:
+                holder = next((e for e in block.iter() if _CAPTION_CLASS.search(e.get("class", ""))), None)
+            caption = element_text(holder) if holder is not None else ""
+        replace(block, imgs, caption)
+    for img in list(root.iter("img")):
+        if img.getparent() is not None:
+            _mark_inline(img, images, base_url)
+    for element in root.iter():
+        if not isinstance(element.tag, str) or not _CAPTION_CLASS.search(element.get("class", "")):
+            continue
+        parent = element.getparent()
+        inline_parent = parent is not None and parent.tag == "p"
+        if element.tag != "p" and not inline_parent and len(element_text(element)) <= 400 and element.find(".//p") is None:
+            element.tag = "p"
+        element.attrib.pop("class", None)
+    return images
+
+
+_LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "ul", "ol", "table", "form", "section", "article")
+_TABLE_PARTS = ("table", "thead", "tbody", "tfoot", "tr", "td", "th")
+
+
+def unwrap_layout_tables(root: HtmlElement) -> None:
+    """Turn layout tables (cells holding paragraphs or blocks) into divs.
+
+    Portals still lay out pages with tables; trafilatura reads a table as data and prints a whole
+    column as one "cell" line. Data tables (text-only cells) are kept.
+    """
+    for table in list(root.iter("table")):
+        cells = [c for c in table.iter("td", "th")]
+        if any(d.tag in _LAYOUT_BLOCKS for c in cells for d in c.iterdescendants() if isinstance(d.tag, str)):
+            for part in [table, *table.iter(*_TABLE_PARTS)]:
+                if part.tag in _TABLE_PARTS:
+                    part.tag = "div"
+
+
+_LABELS = {"tác giả", "nguồn tin", "nguồn", "tin", "bài", "ảnh", "bài và ảnh", "tin và ảnh", "thực hiện"}
+
+
+_TEXT_BLOCKS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "div")
+
+
+def hint_body(root: HtmlElement) -> HtmlElement | None:
+    """Find the element whose children carry most of the page's prose; mark it ``articleBody``.
+
+    trafilatura keeps lists and sub-headings only inside a container it recognises as the article
+    body; on CMS markup it does not know (NukeViet's ``bodytext``, SharePoint fields) it falls back
+    to loose paragraphs and drops every list. The schema.org hint names the container for it. Only
+    a clear winner (40% of the prose) is marked; an existing ``articleBody`` is left alone.
+    """
+    existing = root.find(".//*[@itemprop='articleBody']")
+    if existing is not None:
+        return existing
+    scores: dict[HtmlElement, int] = {}
+    total = 0
+    for block in root.iter(*_TEXT_BLOCKS):
+        if block.tag == "div" and (len(block) or len(element_text(block)) < 80):
+            continue
+        size = len(element_text(block)) - sum(len(element_text(a)) for a in block.iter("a"))
+        if size <= 0:
+            continue
+        parent = block.getparent()
+        if block.tag == "li" and parent is not None:
+            parent = parent.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0) + size
+        total += size
+    if not scores:
+        return None
+    best = max(scores, key=scores.__getitem__)
+    if scores[best] < 200 or scores[best] < 0.4 * total or best.tag in ("body", "html"):
+        return None
+    best.set("itemprop", "articleBody")
+    return best
+
+
+def colon_labels(root: HtmlElement) -> None:
+    """``<strong>Tác giả </strong>X`` reads "Tác giả: X": give bold byline labels their colon."""
+    for label in root.iter("strong", "b"):
+        text = clean_line(label.text_content())
+        if text.casefold() in _LABELS and len(label) == 0 and (label.tail or "").strip():
+            label.text = f"{text}: "
+
+
+def _mark_inline(img: HtmlElement, images: list[Image], base_url: str) -> None:
+    """A bare ``<img>`` (no figure): record it, leave a marker, keep the surrounding text."""
+    src = _image_src(img, base_url)
+    marker = etree.Element("span")
+    if src:
+        marker.set(_MARK, str(len(images)))
+        images.append(Image(src=src, caption=clean_line(img.get("alt", "")) or None))
+    marker.tail = img.tail
+    img.getparent().replace(img, marker)
+
+
+def marked_images(root: HtmlElement, images: list[Image]) -> list[Image]:
+    """The recorded images whose marker is still in ``root`` (chrome removal may have taken some)."""
+    found: list[Image] = []
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.get(_MARK):
+            found.extend(images[int(i)] for i in element.get(_MARK, "").split())
+    return found
+
+
+def _text_with_breaks(element: etree._Element) -> str:
+    parts: list[str] = []
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        if child.tag == "lb":
+            parts.append("\n")
+        elif child.tag != "list":
+            parts.append(_text_with_breaks(child))
+        if child.tail:
+            parts.append(child.tail)
+    return "".join(parts)
+
+
+def _block_lines(body: etree._Element) -> Iterator[str]:
+    for element in body:
+        if element.tag == "list":
+            yield from (_text_with_breaks(item) for item in element.iter("item"))
+        elif element.tag == "table":
+            for row in element.iter("row"):
+                cells = list(row.iter("cell"))
+                if any(len(cell) and cell[0].tag in ("p", "head", "list", "quote") for cell in cells):
+                    for cell in cells:
+                        yield from _block_lines(cell)
+                else:
+                    yield " | ".join(c for c in (clean_line(_text_with_breaks(cell)) for cell in cells) if c)
+        elif element.tag == "quote" and element.find("p") is not None:
+            yield from _block_lines(element)
+        elif element.tag != "graphic":
+            yield _text_with_breaks(element)
+
+
+def dedupe(lines: Iterable[str]) -> list[str]:
+    """Split at line breaks, drop empty lines and a line repeating the one before it."""
+    out: list[str] = []
+    for block in lines:
+        for raw in block.split("\n"):
+            line = clean_line(raw)
+            if line and (not out or out[-1] != line):
+                out.append(line)
+    return out
+
+
+def run_trafilatura(root: HtmlElement, *, known: bool, url: str) -> list[str]:
+    """Lines of the main text trafilatura finds in ``root`` (empty when it finds none)."""
+    options = KNOWN_BODY if known else SEARCH_PAGE
+    document = bare_extraction(root, url=url, options=options)
+    if document is None or document.body is None:
+        return []
+    return dedupe(_block_lines(document.body))
+
+
+def body_text(blocks: list[HtmlElement], url: str, drop: Iterable[str] = ()) -> BodyText:
+    """Lines and images of the body a profile located.
+
+    The blocks are moved into a fresh document, so the rest of the page is never walked again;
+    there the profile's ``drop`` selectors and generic chrome go, photos are rewritten, and
+    trafilatura reads the text (its ``articleBody`` hint keeps lists and sub-headings).
+    """
+    doc = fromstring('<html><body><div itemprop="articleBody"></div></body></html>')
+    holder = doc.find(".//div")
+    for block in blocks:
+        block.tail = None
+        holder.append(block)
+    images = mark_photos(holder, url)
+    unwrap_layout_tables(holder)
+    drop_selectors(holder, drop, [holder])
+    drop_generic_chrome(holder, [holder])
+    lines = run_trafilatura(doc, known=True, url=url)
+    return BodyText(lines=lines, images=marked_images(holder, images))
