@@ -85,4 +85,4 @@ def command(app: AppContext, site: str | None, kind: str | None, limit: int) -> 
       tgwatch feed --site tuyengiao --kind edited > edits.atom
     """
     document = build_feed(recent_changes(app, site, kind, limit), site, kind)
-    click.get_binary_stream("stdout").write(document)
+    click.echo(document, nl=False)  # bytes: written as they are, UTF-8 as the XML declaration says

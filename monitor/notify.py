@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import apprise
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from crawler.profiles import Config
 from monitor.logs import log_event
@@ -115,14 +116,16 @@ class Dispatcher:
 
     def pass_once(self) -> PassReport:
         report = PassReport()
-        with self.archive.writing() as session:
-            at = now()
-            for site in self.config.sites:
-                done = enqueue(session, self.config, site, at)
-                if done.changes:
-                    report.enqueued += done.deliveries
-                    log_event(self.log, "notify.enqueued", site=site, changes=done.changes,
-                              deliveries=done.deliveries, baseline=done.baseline or None)
+        for site in self.config.sites:
+            try:
+                with self.archive.writing() as session:
+                    done = enqueue(session, self.config, site, now())
+            except IntegrityError:  # another dispatcher took these changes in first: it sends them
+                continue
+            if done.changes:
+                report.enqueued += done.deliveries
+                log_event(self.log, "notify.enqueued", site=site, changes=done.changes,
+                          deliveries=done.deliveries, baseline=done.baseline or None)
         started = time.monotonic()
         with self.archive.reading() as session:
             due = session.execute(
