@@ -18,11 +18,10 @@ from lxml import etree
 from lxml.html import HtmlElement, document_fromstring
 
 from crawler.article import Article, Image
-from crawler.byline import parse_byline
 from crawler.clean import drop_generic_chrome, drop_selectors, fold, remove, select, select_first
 from crawler.decode import decode_html
 from crawler.extract_lines import (
-    byline_after, byline_text, is_listing, lead_element, split_lead, take_byline, tidy,
+    author_of, byline_after, byline_text, is_listing, lead_element, split_lead, take_byline, tidy,
 )
 from crawler.extract_meta import HeadMeta, category_from, date_from_selector, date_near_title, find_title, read_head
 from crawler.extract_text import (
@@ -141,7 +140,7 @@ def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProf
     lines = tidy(lines, title, category)
     lead, lines = split_lead(lead, lines, head)
     if bylines:
-        author = next((a for a in map(parse_byline, bylines) if a), None)
+        author = next((a for a in map(author_of, bylines) if a), None)
         printed = {fold(b) for b in bylines}
         lines = [line for line in lines if fold(line) not in printed]
     else:

@@ -12,7 +12,7 @@ import re
 
 from lxml.html import HtmlElement
 
-from crawler.byline import split_byline
+from crawler.byline import parse_byline, split_byline
 from crawler.clean import CHROME_HEADINGS, fold, is_chrome_key
 from crawler.extract_meta import HeadMeta, is_date_line
 from crawler.extract_text import element_text
@@ -86,6 +86,14 @@ def take_byline(lines: list[str]) -> tuple[list[str], str | None, str | None]:
     return lines[:start] + rest, author, printed
 
 
+_DEGREES = re.compile(r"^(?:(?:GS|PGS|TS|TSKH|ThS|Th\.S|CN|NCS|BS|KS|ĐH)\.?(?:\s*,\s*|\s+))+(?=\S)")
+
+
+def author_of(byline: str) -> str | None:
+    """The author a byline element names; an academic title (``ThS``, ``PGS, TS``) is not part of it."""
+    return parse_byline(_DEGREES.sub("", byline.strip()))
+
+
 def byline_text(element: HtmlElement) -> str:
     """A byline element's text, its bold label (``<strong>Tác giả </strong>X``) joined with a colon."""
     label = element[0] if len(element) and not (element.text or "").strip() else None
@@ -112,10 +120,31 @@ def byline_after(body: HtmlElement) -> str | None:
     return None
 
 
+def _teaser(link: HtmlElement) -> int:
+    """Length of the teaser beside a headline link: the non-link text of its listing item.
+
+    The item is the widest ancestor (up to four levels) whose links all lead where the headline
+    does (a thumbnail and a title link to the same article).
+    """
+    href, item = link.get("href"), None
+    for ancestor in link.iterancestors():
+        if ancestor.tag in ("body", "html") or len(ancestor) > 8:
+            break
+        if any(a.get("href") != href for a in ancestor.iter("a")):
+            break
+        item = ancestor
+    if item is None:
+        return 0
+    return len(element_text(item)) - sum(len(element_text(a)) for a in item.iter("a"))
+
+
 def is_listing(root: HtmlElement, lines: list[str], lead: str | None, head: HeadMeta, dated: bool) -> bool:
-    """Many headline links and little text of its own: a listing or a portal, not an article."""
+    """A page whose text is mostly headlines, or teasers under headlines: a listing, not an article."""
     if head.is_article and dated:
         return False
-    headlines = [t for a in root.iter("a") if len((t := element_text(a)).split()) >= 5]
+    links = [a for a in root.iter("a") if len(element_text(a).split()) >= 4]
     text = sum(map(len, lines)) + len(lead or "")
-    return len(headlines) >= 6 and sum(map(len, headlines)) > 0.5 * text
+    if len(links) >= 6 and sum(len(element_text(a)) for a in links) > 0.5 * text:
+        return True
+    teasers = [n for n in map(_teaser, links) if n >= 40]
+    return len(teasers) >= 4 and sum(teasers) >= 0.5 * text
