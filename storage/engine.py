@@ -10,18 +10,17 @@ lock from its first read: decisions on SQLite are serialised, never interleaved.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from storage.errors import ArchiveError, SchemaTooNewError
+
+if TYPE_CHECKING:  # Alembic is imported when an archive is opened, not by every CLI command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 DEFAULT_URL = "sqlite:///archive.db"
 BUSY_TIMEOUT = 30.0
@@ -96,6 +95,8 @@ def first_line(exc: BaseException) -> str:
 
 def alembic_config() -> Config:
     """Alembic's configuration, built in code: the scripts ship inside the package."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "storage:migrations")
     config.set_main_option("path_separator", "os")
@@ -103,6 +104,8 @@ def alembic_config() -> Config:
 
 
 def _unknown(script: ScriptDirectory, revisions: tuple[str, ...]) -> list[str]:
+    from alembic.util.exc import CommandError
+
     missing = []
     for revision in revisions:
         try:
@@ -114,6 +117,8 @@ def _unknown(script: ScriptDirectory, revisions: tuple[str, ...]) -> list[str]:
 
 def _check(script: ScriptDirectory, connection: Connection, where: str) -> bool:
     """True when the schema is current; refuses a schema written by a newer tgwatch."""
+    from alembic.runtime.migration import MigrationContext
+
     current = MigrationContext.configure(connection).get_current_heads()
     heads = script.get_heads()
     if unknown := _unknown(script, current):
@@ -123,6 +128,9 @@ def _check(script: ScriptDirectory, connection: Connection, where: str) -> bool:
 
 def migrate(engine: Engine) -> None:
     """Bring the archive to the newest schema this code knows, or refuse a newer one."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     config = alembic_config()
     script = ScriptDirectory.from_config(config)
     where = shown_url(engine.url)

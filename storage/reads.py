@@ -152,7 +152,7 @@ def iter_captures(
                     headers=dict(c.headers),
                     body=c.html(),
                 )
-                for c, v, site_name, article_url in session.execute(query).tuples()
+                for c, v, site_name, article_url in session.execute(query)
             ]
         yield from found
         if len(found) < batch:

@@ -1,0 +1,171 @@
+"""Read-only SQL over the archive, behind ``tgwatch sql``.
+
+Read-only by connection, not by keyword filter: SQLite is opened ``mode=ro`` with
+``PRAGMA query_only`` and an authorizer that allows reading only (no ATTACH, no PRAGMA that sets
+anything); PostgreSQL runs the query in a ``READ ONLY`` transaction, as a prepared statement (so
+the server refuses a second statement), with a ``statement_timeout``, and rolls back. The keyword
+check in front (``storage.sqltext``) only makes refusals clear and early. Results are capped by a
+row limit and a time limit, like datasette's ``Database.execute``.
+
+A reader never meets "database is locked" while the crawler writes: the archive is in WAL mode
+(readers do not wait for writers) and the reader has the same busy timeout as writers for the
+brief moments (WAL recovery, checkpoints) when SQLite does make it wait.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import URL
+
+from storage.engine import BUSY_TIMEOUT, parse_url, shown_url
+from storage.errors import ArchiveError, QueryError, ReadOnlyError
+from storage.sqltext import first_keyword, statements
+
+QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "EXPLAIN", "TABLE", "SHOW", "PRAGMA"})
+READ_PRAGMAS = frozenset(
+    {
+        "application_id", "busy_timeout", "collation_list", "compile_options", "data_version",
+        "database_list", "encoding", "foreign_key_check", "foreign_key_list", "foreign_keys",
+        "freelist_count", "function_list", "index_info", "index_list", "index_xinfo",
+        "integrity_check", "journal_mode", "module_list", "page_count", "page_size",
+        "pragma_list", "query_only", "quick_check", "schema_version", "table_info",
+        "table_list", "table_xinfo", "user_version",
+    }
+)  # fmt: skip
+PRAGMAS_WITH_ARGUMENT = frozenset(
+    {"foreign_key_check", "foreign_key_list", "index_info", "index_list", "index_xinfo",
+     "integrity_check", "quick_check", "table_info", "table_list", "table_xinfo"}
+)  # fmt: skip
+_PRAGMA = re.compile(r"\s*PRAGMA\s+(?:\w+\s*\.\s*)?(\w+)", re.IGNORECASE)
+_READING = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
+            sqlite3.SQLITE_RECURSIVE}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool  # more rows than the limit
+
+
+def check_query(sql: str) -> str:
+    """The single read-only statement in ``sql``, or a ``ReadOnlyError`` saying why not."""
+    found = statements(sql)
+    if not found:
+        raise QueryError("empty query")
+    if len(found) > 1:
+        raise ReadOnlyError(sql, f"{len(found)} statements; give one query at a time")
+    keyword = first_keyword(found[0])
+    if keyword not in QUERY_KEYWORDS:
+        allowed = "only SELECT, WITH, VALUES, EXPLAIN, TABLE, SHOW and reading PRAGMAs"
+        raise ReadOnlyError(sql, f"{keyword} is not a query; {allowed} are allowed")
+    if keyword == "PRAGMA":
+        named = _PRAGMA.match(found[0])
+        if "=" in found[0] or named is None or named.group(1).lower() not in READ_PRAGMAS:
+            raise ReadOnlyError(sql, "PRAGMA that sets or changes something is not allowed")
+    return found[0]
+
+
+def run_query(
+    archive_url: str, sql: str, *, limit: int = 1000, timeout: float = 30.0
+) -> QueryResult:
+    """Run one read-only query; at most ``limit`` rows (``limit <= 0``: all), ``timeout`` seconds."""
+    statement = check_query(sql)
+    url = parse_url(archive_url)
+    run = _sqlite if url.get_backend_name() == "sqlite" else _postgresql
+    columns, rows = run(url, statement, sql, limit, timeout)
+    truncated = 0 < limit < len(rows)
+    return QueryResult(columns, rows[:limit] if truncated else rows, truncated)
+
+
+def _fetch(cursor: Any, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+    if cursor.description is None:
+        return [], []
+    columns = [d[0] for d in cursor.description]
+    rows = cursor.fetchmany(limit + 1) if limit > 0 else cursor.fetchall()
+    return columns, [tuple(row) for row in rows]
+
+
+def _authorize(action: int, arg1: str | None, arg2: str | None, *_: Any) -> int:
+    """SQLite authorizer: reading only; PRAGMAs only from the read list, arguments only where
+    they name what to describe (``table_info(articles)``), never a value to set."""
+    if action in _READING:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master":
+        return sqlite3.SQLITE_OK  # SQLite's own check when it connects a virtual table (FTS5)
+    if action == sqlite3.SQLITE_PRAGMA:
+        name = (arg1 or "").lower()
+        if name in READ_PRAGMAS and (arg2 is None or name in PRAGMAS_WITH_ARGUMENT):
+            return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+def _sqlite(
+    url: URL, statement: str, sql: str, limit: int, timeout: float
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    path = Path(url.database or "")
+    if not url.database or url.database == ":memory:" or not path.is_file():
+        raise ArchiveError(f"{shown_url(url)}: no archive at {path}")
+    connection = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT, isolation_level=None
+    )
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        connection.execute("PRAGMA query_only = ON")
+        connection.set_authorizer(_authorize)
+        connection.set_progress_handler(_deadline(timeout), 10_000)
+        return _fetch(connection.execute(statement), limit)
+    except sqlite3.DatabaseError as exc:
+        message = str(exc)
+        if "not authorized" in message or "readonly" in message or "read-only" in message:
+            raise ReadOnlyError(sql, "the archive is read-only here") from None
+        if "interrupted" in message:
+            raise QueryError(f"query stopped at the {timeout:g} s time limit") from None
+        raise QueryError(f"SQL error: {message}") from None
+    finally:
+        connection.close()
+
+
+def _deadline(timeout: float) -> Callable[[], int]:
+    end = time.monotonic() + timeout
+    return lambda: int(time.monotonic() > end)
+
+
+def _postgresql(
+    url: URL, statement: str, sql: str, limit: int, timeout: float
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    import psycopg  # only needed with a PostgreSQL archive
+
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        connection = psycopg.connect(conninfo, connect_timeout=int(BUSY_TIMEOUT))
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ArchiveError(f"{shown_url(url)}: cannot open the archive: {first}") from None
+    try:
+        connection.read_only = True  # BEGIN READ ONLY
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, true), "
+                "set_config('TimeZone', 'Asia/Ho_Chi_Minh', true)",
+                (str(max(1, int(timeout * 1000))),),
+            )
+            cursor.execute(statement, prepare=True)  # type: ignore[arg-type]
+            return _fetch(cursor, limit)
+    except psycopg.errors.ReadOnlySqlTransaction:
+        raise ReadOnlyError(sql, "the archive is read-only here") from None
+    except psycopg.errors.QueryCanceled:
+        raise QueryError(f"query stopped at the {timeout:g} s time limit") from None
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise QueryError(f"SQL error: {first}") from None
+    finally:
+        connection.rollback()
+        connection.close()

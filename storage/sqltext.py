@@ -1,0 +1,104 @@
+"""Just enough SQL lexing to count statements and name the first keyword.
+
+``tgwatch sql`` refuses several statements at once and anything that does not start like a query
+before the database sees it, so that the user gets a clear one-line refusal. The lexer knows the
+places where ``;`` and keywords do not count: '...' strings (with '' and, after E, backslash
+escapes), "..." `...` and [...] identifiers, -- and /* */ comments, and PostgreSQL $tag$ quoting.
+This is a courtesy, not the guard: the connection itself is read-only (``storage.readonly``).
+"""
+
+from __future__ import annotations
+
+import re
+
+_DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CLOSERS = {'"': '"', "`": "`", "[": "]"}
+
+
+def _skip_string(sql: str, i: int, backslashes: bool) -> int:
+    """Index after the string literal opening at ``sql[i] == "'"``."""
+    i += 1
+    while i < len(sql):
+        if backslashes and sql[i] == "\\":
+            i += 2
+            continue
+        if sql[i] == "'":
+            if sql.startswith("''", i):
+                i += 2
+                continue
+            return i + 1
+        i += 1
+    return i
+
+
+def _skip_quoted(sql: str, i: int) -> int:
+    """Index after the quoted identifier opening at ``sql[i]`` (doubled closers escape)."""
+    closer = _CLOSERS[sql[i]]
+    i += 1
+    while i < len(sql):
+        if sql[i] == closer:
+            if closer != "]" and sql.startswith(closer * 2, i):
+                i += 2
+                continue
+            return i + 1
+        i += 1
+    return i
+
+
+def _skip(sql: str, i: int) -> int | None:
+    """Index after the string, identifier or comment starting at ``i``; None if none starts there."""
+    char = sql[i]
+    if char == "'":
+        escaped = i > 0 and sql[i - 1] in "eE" and (i < 2 or not (sql[i - 2].isalnum() or sql[i - 2] == "_"))
+        return _skip_string(sql, i, escaped)
+    if char in _CLOSERS:
+        return _skip_quoted(sql, i)
+    if sql.startswith("--", i):
+        end = sql.find("\n", i)
+        return len(sql) if end < 0 else end + 1
+    if sql.startswith("/*", i):
+        end = sql.find("*/", i + 2)
+        return len(sql) if end < 0 else end + 2
+    if char == "$" and (tag := _DOLLAR.match(sql, i)) and not (i > 0 and sql[i - 1].isalnum()):
+        end = sql.find(tag.group(0), tag.end())
+        return len(sql) if end < 0 else end + len(tag.group(0))
+    return None
+
+
+def statements(sql: str) -> list[str]:
+    """The statements of ``sql``, split on semicolons that are code; empty ones dropped."""
+    found, start, i = [], 0, 0
+    while i < len(sql):
+        after = _skip(sql, i)
+        if after is not None:
+            i = after
+        elif sql[i] == ";":
+            found.append(sql[start:i])
+            start = i = i + 1
+        else:
+            i += 1
+    found.append(sql[start:])
+    return [s.strip() for s in found if words(s)]
+
+
+def words(statement: str) -> list[str]:
+    """The bare words of a statement, upper-case, outside strings, identifiers and comments."""
+    found, i = [], 0
+    while i < len(statement):
+        after = _skip(statement, i)
+        if after is not None:
+            i = after
+            continue
+        if match := _WORD.match(statement, i):
+            found.append(match.group(0).upper())
+            i = match.end()
+        else:
+            i += 1
+    return found
+
+
+def first_keyword(statement: str) -> str:
+    """The statement's first keyword (``SELECT``, ``WITH``, ``INSERT``...), upper-case."""
+    found = words(statement)
+    return found[0] if found else ""
