@@ -13,8 +13,10 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 from twisted.internet.defer import DeferredList
 from twisted.python.failure import Failure
@@ -121,9 +123,14 @@ def run_crawls(
     *,
     progress: Progress | None = None,
     interval: float = 0.5,
+    on_started: Callable[[], None] | None = None,
     install_signal_handlers: bool = True,
 ) -> list[CrawlSummary]:
-    """Run the batches one after another in one reactor; blocks until done or interrupted."""
+    """Run the batches one after another in one reactor; blocks until done or interrupted.
+
+    ``on_started`` is called once, on the reactor thread, when the first batch's crawls are under
+    way (their runs booked); if it raises, those crawls close as failed and the error is raised here.
+    """
     process = CrawlerProcess(settings)
     loader = process.spider_loader
     check_sites((n for b in batches for n in b.sites), loader.list(), settings.get("TGWATCH_CONFIG") or "sites")
@@ -142,6 +149,8 @@ def run_crawls(
             stop_reactor()
             return
         launched.append(crawlers)
+        if index == 0 and on_started is not None:
+            when_started(crawlers, on_started)
         done = DeferredList([process.crawl(c) for c in crawlers], consumeErrors=True)
         done.addCallback(finished, index)
 
@@ -152,6 +161,26 @@ def run_crawls(
             stop_reactor()
         else:
             launch(index + 1)
+
+    def when_started(crawlers: list[Crawler], hook: Callable[[], None]) -> None:
+        waiting = set(map(id, crawlers))
+
+        def started(crawler: Crawler) -> Callable[[], None]:
+            return lambda: check_in(crawler)
+
+        def check_in(crawler: Crawler) -> None:
+            waiting.discard(id(crawler))
+            if waiting:
+                return
+            try:
+                hook()
+            except Exception as exc:
+                errors.append(Failure())
+                for each in crawlers:
+                    deferred_from_coro(each.engine.close_spider_async(reason=f"error: {exc}"))
+
+        for crawler in crawlers:
+            crawler.signals.connect(started(crawler), signal=signals.engine_started, weak=False)
 
     def stop_reactor() -> None:
         from twisted.internet import reactor

@@ -20,6 +20,14 @@ COMMAND_MODULES = (
     "monitor.daemon",
     "monitor.status",
     "monitor.feed",
+    "monitor.crawl",
+    "monitor.changes",
+    "monitor.diff",
+    "monitor.search",
+    "monitor.sql",
+    "monitor.reextract",
+    "monitor.sites",
+    "monitor.demo",
 )
 
 

@@ -1,0 +1,79 @@
+"""``tgwatch changes``: the flagged changes, newest first."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import click
+
+from monitor.context import AppContext
+from monitor.output import format_option, render
+from storage.content import VN_TZ
+from storage.errors import InputError
+
+KINDS = ("new", "edited", "removed", "restored")
+COLUMNS = ["detected_at", "site", "kind", "article_id", "from_version", "to_version", "fields", "title", "url"]
+_RELATIVE = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_when(text: str, *, now: datetime | None = None) -> datetime:
+    """``7d``, ``24h``, ``30m``, ``2w`` ago, or an ISO date/time (Vietnamese time when no offset)."""
+    now = now or datetime.now(VN_TZ)
+    relative = _RELATIVE.match(text)
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2).lower()
+        return now - timedelta(**{_UNITS[unit]: amount})
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(text, "not a time: give an ISO date/time (2024-05-01, 2024-05-01T08:00) "
+                               "or an age such as 7d, 24h, 30m") from None
+    return when.replace(tzinfo=VN_TZ) if when.tzinfo is None else when
+
+
+def list_changes(app: AppContext, *, since: datetime | None = None, kind: str | None = None,
+                 site: str | None = None, limit: int = 0) -> list[tuple[Any, ...]]:
+    """Rows of COLUMNS, newest first (``reextracted`` corrections are not flags and stay out)."""
+    from sqlalchemy import select
+
+    from storage.models import ArticleRow, ChangeRow
+
+    query = (
+        select(ChangeRow.detected_at, ArticleRow.site, ChangeRow.kind, ChangeRow.article_id,
+               ChangeRow.from_version, ChangeRow.to_version, ChangeRow.fields, ArticleRow.title,
+               ArticleRow.url)
+        .join(ArticleRow, ArticleRow.id == ChangeRow.article_id)
+        .where(ChangeRow.kind.in_([kind] if kind else KINDS))
+        .order_by(ChangeRow.detected_at.desc(), ChangeRow.id.desc())
+    )
+    if since is not None:
+        query = query.where(ChangeRow.detected_at >= since)
+    if site:
+        query = query.where(ArticleRow.site == site)
+    if limit > 0:
+        query = query.limit(limit)
+    with app.archive().reading() as session:
+        return [tuple(row) for row in session.execute(query)]
+
+
+@click.command("changes")
+@click.option("--since", "since_text", metavar="WHEN", help="Only changes since WHEN: ISO date/time or 7d, 24h, 30m.")
+@click.option("--kind", type=click.Choice(KINDS), help="Only this kind of change.")
+@click.option("--site", help="Only this site.")
+@click.option("--limit", type=int, default=0, help="Most rows to print (default: all).")
+@format_option
+@click.pass_obj
+def command(app: AppContext, since_text: str | None, kind: str | None, site: str | None, limit: int,
+            fmt: str) -> None:
+    """List flagged changes (new, edited, removed, restored articles), newest first.
+
+    \b
+    Example:
+      tgwatch changes --since 7d --kind edited
+      tgwatch changes --site tuyengiao --format json
+    """
+    since = parse_when(since_text) if since_text else None
+    render(COLUMNS, list_changes(app, since=since, kind=kind, site=site, limit=limit), fmt)
