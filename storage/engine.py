@@ -140,7 +140,8 @@ def migrate(engine: Engine) -> None:
                 return
         with engine.execution_options(**WRITE_OPTIONS).begin() as connection:
             if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+                lock = text("SELECT pg_advisory_xact_lock(:key)")
+                connection.execute(lock, {"key": _MIGRATION_LOCK})
             if _check(script, connection, where):  # another process may have just done it
                 return
             config.attributes["connection"] = connection

@@ -76,7 +76,7 @@ def check_query(sql: str) -> str:
 def run_query(
     archive_url: str, sql: str, *, limit: int = 1000, timeout: float = 30.0
 ) -> QueryResult:
-    """Run one read-only query; at most ``limit`` rows (``limit <= 0``: all), ``timeout`` seconds."""
+    """Run one read-only query: at most ``limit`` rows (``limit <= 0``: all), ``timeout`` s."""
     statement = check_query(sql)
     url = parse_url(archive_url)
     run = _sqlite if url.get_backend_name() == "sqlite" else _postgresql

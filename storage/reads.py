@@ -95,9 +95,8 @@ def article_id(session: Session, article: int | str) -> int | None:
     if isinstance(article, int) or article.strip().isdigit():
         found = session.get(ArticleRow, int(article))
         return found.id if found is not None else None
-    ids = session.scalars(
-        select(ArticleRow.id).where(ArticleRow.url == canonical_url(article)).order_by(ArticleRow.id)
-    ).all()
+    query = select(ArticleRow.id).where(ArticleRow.url == canonical_url(article))
+    ids = session.scalars(query.order_by(ArticleRow.id)).all()
     return ids[0] if ids else None
 
 

@@ -43,7 +43,7 @@ REMOVAL_SIGNALS = 2
 
 
 def pinned(content: Content) -> Content:
-    """The content as stored and hashed: ``published_at`` at +07:00, as both backends read it back."""
+    """The content as stored and hashed: ``published_at`` at +07:00, as both backends return it."""
     if content.published_at is None:
         return content
     return replace(content, published_at=in_vn(content.published_at))

@@ -8,8 +8,8 @@ indexed by an FTS5 table ``articles_fts`` on SQLite and by a GIN index over
 
     SELECT a.* FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
     WHERE articles_fts MATCH 'tuyen giao';                                  -- SQLite
-    SELECT * FROM articles
-    WHERE to_tsvector('simple', search_text) @@ plainto_tsquery('simple', 'tuyen giao');  -- PostgreSQL
+    SELECT * FROM articles                                                  -- PostgreSQL
+    WHERE to_tsvector('simple', search_text) @@ plainto_tsquery('simple', 'tuyen giao');
 
 Snippets are cut from the original text, not the folded one: folding maps each character to at
 most one, so positions found in the folded text point into the original.
@@ -52,7 +52,8 @@ def fold(value: str) -> str:
 def search_text(content: Content) -> str:
     """The folded text of one version: what ``articles.search_text`` holds."""
     n = content.normalised()
-    parts = [n.title, n.lead if n.lead and n.lead not in n.text else None, n.text, n.author, n.category]
+    lead = n.lead if n.lead and n.lead not in n.text else None  # the text usually starts with it
+    parts = [n.title, lead, n.text, n.author, n.category]
     return fold("\n".join(p for p in parts if p))
 
 
@@ -107,7 +108,9 @@ LIMIT :limit
 """
 
 
-def search(archive: Archive, words: str, *, site: str | None = None, limit: int = 20) -> list[SearchHit]:
+def search(
+    archive: Archive, words: str, *, site: str | None = None, limit: int = 20
+) -> list[SearchHit]:
     """Articles whose latest version holds every word (diacritics ignored), best first."""
     tokens = _tokens(words)
     if not tokens or limit <= 0:

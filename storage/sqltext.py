@@ -46,12 +46,18 @@ def _skip_quoted(sql: str, i: int) -> int:
     return i
 
 
+def _escape_string(sql: str, i: int) -> bool:
+    """True for PostgreSQL's E'...' (a lone E right before the quote): backslashes escape."""
+    if i == 0 or sql[i - 1] not in "eE":
+        return False
+    return i < 2 or not (sql[i - 2].isalnum() or sql[i - 2] == "_")
+
+
 def _skip(sql: str, i: int) -> int | None:
-    """Index after the string, identifier or comment starting at ``i``; None if none starts there."""
+    """Index after the string, identifier or comment starting at ``i``; None if none does."""
     char = sql[i]
     if char == "'":
-        escaped = i > 0 and sql[i - 1] in "eE" and (i < 2 or not (sql[i - 2].isalnum() or sql[i - 2] == "_"))
-        return _skip_string(sql, i, escaped)
+        return _skip_string(sql, i, _escape_string(sql, i))
     if char in _CLOSERS:
         return _skip_quoted(sql, i)
     if sql.startswith("--", i):

@@ -50,7 +50,8 @@ def _without_tracking(url: str) -> str:
     if not parts.query:
         return url.strip()
     # Filter the raw pairs: decoding and re-encoding would alter escapes w3lib must see as sent.
-    kept = [p for p in parts.query.split("&") if p and not is_tracking(unquote_plus(p.split("=")[0]))]
+    pairs = parts.query.split("&")
+    kept = [p for p in pairs if p and not is_tracking(unquote_plus(p.split("=")[0]))]
     return urlunsplit(parts._replace(query="&".join(kept)))
 
 

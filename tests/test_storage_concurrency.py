@@ -21,7 +21,8 @@ from tests.plugins.archive import fetched
 
 URLS = [f"https://example.vn/tin-tuc/bai-{n}" for n in range(12)]
 # fork: children need no fresh imports (seconds on a busy machine); the parent holds no connection
-PROCESSES = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+_FORK = "fork" in multiprocessing.get_all_start_methods()
+PROCESSES = multiprocessing.get_context("fork" if _FORK else "spawn")
 
 
 def _rows(archive: Archive) -> dict[str, int]:

@@ -124,7 +124,9 @@ def test_queries_work(filled: str) -> None:
     assert result.columns == ["id", "url", "title"]
     assert [r[1] for r in result.rows] == ["https://x.vn/a-1", "https://x.vn/a-2"]
     assert not result.truncated
-    semicolon = run_query(filled, "SELECT 'a;b' AS x, title FROM articles WHERE title LIKE '%Đảng%';")
+    semicolon = run_query(
+        filled, "SELECT 'a;b' AS x, title FROM articles WHERE title LIKE '%Đảng%';"
+    )
     assert semicolon.rows == [("a;b", "Đảng bộ tỉnh")]
     joined = run_query(filled, "WITH v AS (SELECT * FROM versions) SELECT count(*) FROM v")
     assert joined.rows == [(2,)]
@@ -154,7 +156,8 @@ def test_time_limit(filled: str) -> None:
     slow = (
         "SELECT pg_sleep(5)"
         if filled.startswith("postgresql")
-        else "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+        else "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+        "SELECT count(*) FROM c"
     )
     with pytest.raises(QueryError, match="time limit"):
         run_query(filled, slow, timeout=0.3)

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from storage import reads
 from storage.archive import Archive
-from storage.content import Content
+from storage.content import CONTENT_FIELDS, Content
 from storage.observation import Failed
 from tests.plugins.archive import at, content, fetched, gone
 
@@ -67,7 +67,8 @@ def test_iter_captures_in_batches(archive: Archive) -> None:
     site_s = list(archive.iter_captures("s"))
     assert {c.site for c in site_s} == {"s"} and len(site_s) == 6
     last = site_s[-1]
-    assert last.body == b"<p>0 v2</p>" and last.version == 2 and last.article_url == "https://x.vn/a-0"
+    assert last.body == b"<p>0 v2</p>" and last.version == 2
+    assert last.article_url == "https://x.vn/a-0"
 
 
 def test_runs(archive: Archive) -> None:
@@ -83,11 +84,12 @@ def test_runs(archive: Archive) -> None:
     archive.finish_run(run, "timeout", {"pages": 7, "failed": 2}, error="crawl took too long")
     with archive.engine.connect() as c:
         row = c.execute(text("SELECT * FROM crawl_runs")).mappings().one()
-    assert row["outcome"] == "timeout" and row["failed"] == 2 and row["error"] == "crawl took too long"
+    assert row["outcome"] == "timeout" and row["failed"] == 2
+    assert row["error"] == "crawl took too long" and row["finished_at"] is not None
 
 
 def _reextracted(old: Content, **fields: Any) -> Content:
-    values = {f: getattr(old, f) for f in ("title", "lead", "text", "author", "category", "published_at")}
+    values = {f: getattr(old, f) for f in CONTENT_FIELDS}
     values.update(fields)
     return Content(**values)
 

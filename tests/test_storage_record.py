@@ -12,7 +12,9 @@ from storage.observation import Failed, Fetched, NotModified, Verdict
 from tests.plugins.archive import at, content, fetched, gone
 
 URL = "https://example.vn/tin-tuc/bai-viet-1"
-EDITED_TEXT = "Sáng 16/7, Ban Tuyên giáo Tỉnh ủy tổ chức hội nghị.\nĐảng bộ tỉnh quán triệt nghị quyết mới."
+EDITED_TEXT = (
+    "Sáng 16/7, Ban Tuyên giáo Tỉnh ủy tổ chức hội nghị.\nĐảng bộ tỉnh quán triệt nghị quyết mới."
+)
 
 
 def counts(archive: Archive) -> dict[str, int]:
@@ -49,7 +51,8 @@ def test_new_article(archive: Archive) -> None:
 
 def test_same_content_is_unchanged_and_only_touches(archive: Archive) -> None:
     archive.record("s", URL, fetched(0))
-    assert archive.record("s", URL, fetched(30, html=b"<html>other chrome</html>", etag="e2")) is Verdict.UNCHANGED
+    again = fetched(30, html=b"<html>other chrome</html>", etag="e2")
+    assert archive.record("s", URL, again) is Verdict.UNCHANGED
     assert counts(archive) == {"articles": 1, "versions": 1, "changes": 1, "captures": 1}
     [known] = archive.known_articles("s")
     assert known.last_checked_at == at(30) and known.last_changed_at == at(0)
@@ -62,7 +65,8 @@ def test_nfd_nbsp_and_whitespace_are_unchanged(archive: Archive) -> None:
     nfd = {f: unicodedata.normalize("NFD", getattr(base, f)) for f in ("title", "text", "author")}
     assert archive.record("s", URL, fetched(10, **nfd)) is Verdict.UNCHANGED
     spaced = base.text.replace(" ", "\u00a0", 3).replace("\n", "\n\n  ")
-    assert archive.record("s", URL, fetched(20, text=spaced, title=f"  {base.title}\u200b ")) is Verdict.UNCHANGED
+    padded = fetched(20, text=spaced, title=f"  {base.title}\u200b ")
+    assert archive.record("s", URL, padded) is Verdict.UNCHANGED
     assert counts(archive)["versions"] == 1
 
 

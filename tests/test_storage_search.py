@@ -19,7 +19,7 @@ def searchable(archive: Archive) -> Archive:
     archive.record(
         "tuyengiao", A1,
         fetched(0, title="Ban Tuyên giáo Tỉnh ủy tổng kết công tác", lead=None,
-                text="Sáng 16/7, Ban Tuyên giáo Tỉnh ủy tổng kết.\nCác đại biểu được tặng giấy khen."),
+                text="Ban Tuyên giáo Tỉnh ủy tổng kết.\nCác đại biểu được tặng giấy khen."),
     )
     archive.record(
         "tuyengiao", A2,
@@ -89,7 +89,8 @@ def test_folded_text_is_queryable_in_sql(searchable: Archive, archive_url: str) 
         sql = ("SELECT url FROM articles WHERE to_tsvector('simple', search_text) "
                "@@ plainto_tsquery('simple', 'tuyen giao')")
     assert run_query(archive_url, sql).rows == [(A1,)]
-    assert run_query(archive_url, "SELECT url FROM articles WHERE search_text LIKE '%dang bo%'").rows == [(A3,)]
+    like = "SELECT url FROM articles WHERE search_text LIKE '%dang bo%'"
+    assert run_query(archive_url, like).rows == [(A3,)]
 
 
 def test_snippet_windows_and_marks() -> None:

@@ -24,7 +24,10 @@ CASES = [
     ("https://x.vn", "https://x.vn/"),
     # Vietnamese paths: raw and percent-encoded spellings meet, escapes upper-case
     ("https://x.vn/tuyên-giáo/bài-viết", "https://x.vn/tuy%C3%AAn-gi%C3%A1o/b%C3%A0i-vi%E1%BA%BFt"),
-    ("https://x.vn/tuy%c3%aan-gi%c3%a1o/b%C3%A0i-vi%e1%ba%bft", "https://x.vn/tuy%C3%AAn-gi%C3%A1o/b%C3%A0i-vi%E1%BA%BFt"),
+    (
+        "https://x.vn/tuy%c3%aan-gi%c3%a1o/b%C3%A0i-vi%e1%ba%bft",
+        "https://x.vn/tuy%C3%AAn-gi%C3%A1o/b%C3%A0i-vi%E1%BA%BFt",
+    ),
     ("https://x.vn/tim-kiem?q=Đảng", "https://x.vn/tim-kiem?q=%C4%90%E1%BA%A3ng"),
     # IDN host in punycode
     ("https://tuyêngiáo.vn/a", "https://xn--tuyngio-mwa1f.vn/a"),

@@ -36,7 +36,10 @@ def content(**fields: Any) -> Content:
     values: dict[str, Any] = {
         "title": "Ban Tuyên giáo Trung ương triển khai nhiệm vụ",
         "lead": "Sáng 16/7, Ban Tuyên giáo Tỉnh ủy tổ chức hội nghị.",
-        "text": "Sáng 16/7, Ban Tuyên giáo Tỉnh ủy tổ chức hội nghị.\nĐảng bộ tỉnh quán triệt nghị quyết.",
+        "text": (
+            "Sáng 16/7, Ban Tuyên giáo Tỉnh ủy tổ chức hội nghị.\n"
+            "Đảng bộ tỉnh quán triệt nghị quyết."
+        ),
         "author": "Trường Giang",
         "category": "Tuyên giáo các cấp",
         "published_at": datetime(2024, 4, 30, 8, 21, tzinfo=VN_TZ),
@@ -45,9 +48,16 @@ def content(**fields: Any) -> Content:
     return Content(**values)
 
 
-def fetched(minutes: float = 0, *, html: bytes | None = b"<html>v1</html>", url: str = "",
-            etag: str | None = None, **fields: Any) -> Fetched:
-    capture = Capture(url or "https://example.vn/a-1", 200, {"Content-Type": "text/html"}, html) if html else None
+def fetched(
+    minutes: float = 0,
+    *,
+    html: bytes | None = b"<html>v1</html>",
+    url: str = "https://example.vn/a-1",
+    etag: str | None = None,
+    **fields: Any,
+) -> Fetched:
+    """An article page seen ``minutes`` after T0, with a capture of ``html`` (None: none)."""
+    capture = Capture(url, 200, {"Content-Type": "text/html"}, html) if html else None
     return Fetched(content(**fields), at(minutes), capture=capture, etag=etag)
 
 

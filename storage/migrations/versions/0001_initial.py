@@ -43,12 +43,21 @@ _FTS_POSTGRESQL = (
 )
 
 
+_RUN_COUNTS = ("pages", "new", "edited", "unchanged", "removed", "restored", "failed")
+
+
 def _time(name: str, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, AwareDateTime(), nullable=nullable)
 
 
 def _count(name: str) -> sa.Column[int]:
     return sa.Column(name, sa.Integer(), nullable=False, server_default="0")
+
+
+def _cascade(
+    column: str, target: str, name: str, ondelete: str = "CASCADE"
+) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint([column], [target], name=name, ondelete=ondelete)
 
 
 def upgrade() -> None:
@@ -86,7 +95,7 @@ def upgrade() -> None:
         _time("started_at"),
         _time("finished_at", nullable=True),
         sa.Column("outcome", sa.String(16), nullable=False),
-        *(_count(name) for name in ("pages", "new", "edited", "unchanged", "removed", "restored", "failed")),
+        *(_count(name) for name in _RUN_COUNTS),
         sa.Column("error", sa.Text()),
         sa.Column("pid", sa.Integer()),
         sa.PrimaryKeyConstraint("id", name="pk_crawl_runs"),
@@ -111,9 +120,7 @@ def upgrade() -> None:
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_versions"),
         sa.UniqueConstraint("article_id", "version", name="uq_versions_article_id_version"),
-        sa.ForeignKeyConstraint(
-            ["article_id"], ["articles.id"], name="fk_versions_article_id_articles", ondelete="CASCADE"
-        ),
+        _cascade("article_id", "articles.id", "fk_versions_article_id_articles"),
     )
     op.create_table(
         "captures",
@@ -127,9 +134,7 @@ def upgrade() -> None:
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_captures"),
         sa.UniqueConstraint("version_id", name="uq_captures_version_id"),
-        sa.ForeignKeyConstraint(
-            ["version_id"], ["versions.id"], name="fk_captures_version_id_versions", ondelete="CASCADE"
-        ),
+        _cascade("version_id", "versions.id", "fk_captures_version_id_versions"),
     )
     op.create_table(
         "changes",
@@ -144,14 +149,11 @@ def upgrade() -> None:
         sa.Column("run_id", sa.Integer()),
         sa.PrimaryKeyConstraint("id", name="pk_changes"),
         sa.CheckConstraint(
-            "kind IN ('new', 'edited', 'removed', 'restored', 'reextracted')", name="ck_changes_kind"
+            "kind IN ('new', 'edited', 'removed', 'restored', 'reextracted')",
+            name="ck_changes_kind",
         ),
-        sa.ForeignKeyConstraint(
-            ["article_id"], ["articles.id"], name="fk_changes_article_id_articles", ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["crawl_runs.id"], name="fk_changes_run_id_crawl_runs", ondelete="SET NULL"
-        ),
+        _cascade("article_id", "articles.id", "fk_changes_article_id_articles"),
+        _cascade("run_id", "crawl_runs.id", "fk_changes_run_id_crawl_runs", ondelete="SET NULL"),
     )
     op.create_index("ix_changes_detected_at", "changes", ["detected_at"])
     op.create_index("ix_changes_article_id", "changes", ["article_id"])
