@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree, html
 
+from crawler.article import Article
 from crawler.extract import extract
-from crawler.profiles import builtin_profiles, parse_site, profile_for_url, Config
+from crawler.profiles import Config, SiteProfile, builtin_profiles, parse_site, profile_for_url
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "samples"
 GOLDS = sorted(SAMPLES.glob("*/*.json"))
@@ -58,7 +59,7 @@ ARTICLES = [p for p in GOLDS if _load(p).get("article", True)]
 NON_ARTICLES = [p for p in GOLDS if not _load(p).get("article", True)]
 
 
-def _profile_for(gold: dict[str, Any]):
+def _profile_for(gold: dict[str, Any]) -> SiteProfile | None:
     """The profile a crawl would use for the sample's URL.
 
     A built-in profile that names hosts is found by host alone. A template profile without hosts
@@ -77,7 +78,7 @@ def _profile_for(gold: dict[str, Any]):
     return profile_for_url(gold["url"], Config(notify=[], sites={site.name: site}, source="test"))
 
 
-def _extract(path: Path):
+def _extract(path: Path) -> tuple[dict[str, Any], SiteProfile | None, Article | None]:
     gold = _load(path)
     profile = _profile_for(gold)
     return gold, profile, extract(path.with_suffix(".html").read_bytes(), gold["url"], profile)
@@ -106,6 +107,17 @@ def test_article_url_pattern(path: Path) -> None:
     pattern = builtin_profiles()[gold["profile"]].article_url
     matched = pattern.search(_path_query(gold["url"])) is not None
     assert matched == (gold.get("kind") != "listing"), f"{pattern.pattern!r} on {gold['url']}"
+
+
+@pytest.mark.parametrize("path", GOLDS, ids=_id)
+def test_follow_url_pattern(path: Path) -> None:
+    """Listings match ``follow_url`` (the crawl reaches them); articles do not."""
+    gold = _load(path)
+    pattern = builtin_profiles()[gold["profile"]].follow_url
+    if pattern is None or gold.get("kind") == "not_found":
+        return
+    matched = pattern.search(_path_query(gold["url"])) is not None
+    assert matched == (gold.get("kind") == "listing"), f"{pattern.pattern!r} on {gold['url']}"
 
 
 @pytest.mark.parametrize("path", GOLDS, ids=_id)
