@@ -58,6 +58,7 @@ class Score:
     dates: int = 0
     titles: int = 0
     authors: int = 0
+    categories: int = 0
     pages: int = 0
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)
@@ -115,7 +116,7 @@ def fixture_pages(fixtures: Path = FIXTURES, data: Path | None = None) -> list[P
 
 
 def _score(score: Score, page: Page, text: str | None, published: datetime | str | None, title: str | None,
-           author: str | None, *, by_day: bool = False) -> None:
+           author: str | None, category: str | None, *, by_day: bool = False) -> None:
     got, want = lines_of(text), page.gold["text_lines"]
     score.pages += 1
     score.extracted += len(got)
@@ -129,26 +130,28 @@ def _score(score: Score, page: Page, text: str | None, published: datetime | str
         score.dates += published == expected
     score.titles += normalise_text(title) == page.gold["title"]
     score.authors += (author or None) == page.gold["author"]
+    score.categories += normalise_text(category) == (page.gold.get("category") or "")
     if set(want) - set(got):
         score.misses.append(f"{page.version}/{page.site}/{page.gold['key']}")
 
 
-Extractor = Callable[[Page], tuple[str | None, datetime | str | None, str | None, str | None]]
+Result = tuple[str | None, datetime | str | None, str | None, str | None, str | None]
+Extractor = Callable[[Page], Result]
 
 
 def tgwatch(pick: Callable[[Page], SiteProfile | None]) -> Extractor:
     """tgwatch's ``extract`` with the profile ``pick`` chooses for the page."""
-    def run(page: Page) -> tuple[str | None, datetime | None, str | None, str | None]:
+    def run(page: Page) -> Result:
         article = extract(page.html, page.url, pick(page))
         if article is None:
-            return None, None, None, None
-        return article.text, article.published_at, article.title, article.author
+            return None, None, None, None, None
+        return article.text, article.published_at, article.title, article.author, article.category
     return run
 
 
-def baseline(page: Page) -> tuple[str | None, None, None, None]:
+def baseline(page: Page) -> Result:
     """Plain trafilatura, as a user would call it (the timed part)."""
-    return trafilatura.extract(page.html, url=page.url), None, None, None
+    return trafilatura.extract(page.html, url=page.url), None, None, None, None
 
 
 def run_all(pages: list[Page], extractors: dict[str, Extractor], repeat: int) -> list[Score]:
@@ -165,23 +168,25 @@ def run_all(pages: list[Page], extractors: dict[str, Extractor], repeat: int) ->
                 result = run(page)
                 best = min(best, time.perf_counter() - start)
             scores[name].seconds += best
-            text, published, title, author = result
+            text, published, title, author, category = result
             if run is baseline:
                 meta = trafilatura.extract_metadata(page.html, default_url=page.url)
-                published, title, author = (meta.date, meta.title, meta.author) if meta else (None, None, None)
-            _score(scores[name], page, text, published, title, author, by_day=run is baseline)
+                if meta is not None:
+                    published, title, author = meta.date, meta.title, meta.author
+                    category = (meta.categories or [None])[0]
+            _score(scores[name], page, text, published, title, author, category, by_day=run is baseline)
     return list(scores.values())
 
 
 def table(scores: list[Score], base: Score) -> str:
     head = (f"{'extractor':<34}{'prec':>7}{'recall':>8}{'F1':>7}{'chrome':>8}{'date':>7}{'title':>7}"
-            f"{'author':>8}{'ms/page':>9}{'F1 x':>7}{'speed x':>9}")
+            f"{'author':>8}{'categ':>7}{'ms/page':>9}{'F1 x':>7}{'speed x':>9}")
     rows = [head, "-" * len(head)]
     for s in scores:
         n = s.pages or 1
         rows.append(
             f"{s.name:<34}{s.precision:>7.3f}{s.recall:>8.3f}{s.f1:>7.3f}{s.leaked:>8d}{s.dates / n:>7.2f}"
-            f"{s.titles / n:>7.2f}{s.authors / n:>8.2f}{s.ms:>9.2f}{s.f1 / (base.f1 or 1):>7.2f}"
+            f"{s.titles / n:>7.2f}{s.authors / n:>8.2f}{s.categories / n:>7.2f}{s.ms:>9.2f}{s.f1 / (base.f1 or 1):>7.2f}"
             f"{base.ms / (s.ms or 1):>9.2f}"
         )
     return "\n".join(rows)
@@ -206,8 +211,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{len(pages)} article pages ({', '.join(sorted({p.site for p in pages}))}; "
           f"versions {', '.join(sorted({p.version for p in pages}))})")
     print(table(scores, base))
-    print("chrome = chrome lines leaked (total); date/title/author = share exactly right "
-          "(baseline date by day); F1 x / speed x = ratio to the baseline")
+    print("prec/recall/F1 = gold paragraphs as lines (micro-averaged); chrome = chrome lines leaked "
+          "(total); date/title/author/categ = share exactly right (baseline date by day); "
+          "F1 x / speed x = ratio to the baseline")
     if args.misses:
         for s in scores:
             print(f"{s.name}: {len(s.misses)} pages missing gold lines: {', '.join(s.misses[:20])}")

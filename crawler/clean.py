@@ -211,9 +211,13 @@ def _drop_headed_blocks(root: HtmlElement, keep: set[HtmlElement]) -> None:
     for element in list(root.iter()):
         if not isinstance(element.tag, str) or element.getparent() is None or len(element) > 4:
             continue
-        if not (element.text or "").strip() and element.tag not in ("a", "h1", "h2", "h3", "h4", "h5", "h6"):
+        own = (element.text or "").strip()
+        if len(own) > 60 or (not own and element.tag not in ("a", "h1", "h2", "h3", "h4", "h5", "h6")):
             continue
-        key = fold(element.text_content())
+        content = element.text_content()
+        if len(content) > 80:
+            continue
+        key = fold(content)
         if not key or len(key) > 40:
             continue
         if key in CHROME_HEADINGS:

@@ -96,8 +96,11 @@ def _is_not_found(parts: _Parts, markers: list[str]) -> bool:
     size = sum(map(len, parts.lines)) + len(parts.lead or "")
     if size < MIN_TEXT:
         return True
-    text = fold(" ".join([parts.lead or "", *parts.lines]))
-    return any(m and (m in fold(parts.title) or (size < 400 and m in text)) for m in markers)
+    title = fold(parts.title)
+    if any(m and m in title for m in markers):
+        return True
+    text = fold(" ".join([parts.lead or "", *parts.lines])) if size < 400 else ""
+    return any(m and m in text for m in markers)
 
 
 def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProfile) -> _Parts | None:
@@ -139,11 +142,11 @@ def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProf
         images = []
     lines = tidy(lines, title, category)
     lead, lines = split_lead(lead, lines, head)
-    if bylines:
-        author = next((a for a in map(author_of, bylines) if a), None)
+    author = next((a for a in map(author_of, bylines) if a), None)
+    if author is not None:
         printed = {fold(b) for b in bylines}
         lines = [line for line in lines if fold(line) not in printed]
-    else:
+    else:  # no byline element, or an empty one ("null"): the last paragraphs may hold it
         lines, author, _ = take_byline(lines)
     return _Parts(title, lines, lead, author, published, category, images)
 

@@ -76,9 +76,9 @@ def split_lead(lead: str | None, lines: list[str], head: HeadMeta) -> tuple[str 
 
 
 def take_byline(lines: list[str]) -> tuple[list[str], str | None, str | None]:
-    """``split_byline`` on the trailing short lines only (a byline is a few short lines)."""
+    """``split_byline`` on the trailing short lines only (a byline is at most three lines of 16 words)."""
     start = len(lines)
-    while start > 0 and len(lines) - start < 4 and len(lines[start - 1]) <= 200:
+    while start > 0 and len(lines) - start < 3 and len(lines[start - 1].split()) <= 16:
         start -= 1
     if start == len(lines):
         return lines, None, None

@@ -79,16 +79,18 @@ def read_head(root: HtmlElement, url: str) -> HeadMeta:
     """Meta tags, canonical link, language and JSON-LD of a parsed page (read before cleaning)."""
     meta = HeadMeta()
     tags: dict[str, str] = {}
-    for element in root.iter("meta"):
+    head = root.find("head")
+    head = head if head is not None else root
+    for element in head.iter("meta"):
         key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
         if key and key not in tags and element.get("content"):
             tags[key] = element.get("content", "").strip()
     meta.og_title = element_text_of(tags.get("og:title") or tags.get("twitter:title") or "")
-    title = root.find(".//title")
+    title = head.find(".//title")
     meta.title_tag = element_text(title) if title is not None else ""
     meta.site_name = tags.get("og:site_name", "")
     meta.description = element_text_of(tags.get("description") or tags.get("og:description") or "")
-    for link in root.iter("link"):
+    for link in head.iter("link"):
         if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
             meta.canonical = urljoin(url, link.get("href", "").strip())
             break
@@ -145,7 +147,7 @@ def find_title(root: HtmlElement, meta: HeadMeta) -> tuple[str, HtmlElement | No
 
 def category_from(root: HtmlElement, selector: str | None, title: str, meta: HeadMeta | None = None) -> str | None:
     """The section: a profile's category selector, else a breadcrumb's last item that is not the title,
-    else the middle of a ``<title>`` printed "Title - Section - Site" (NukeViet)."""
+    else the middle of a ``<title>`` printed "Title - Section - Site" (NukeViet) if a link names it."""
     if selector:
         found = select(root, selector)
         if found:
@@ -160,8 +162,9 @@ def category_from(root: HtmlElement, selector: str | None, title: str, meta: Hea
             return names[-1]
     if meta is not None and meta.title_tag.startswith(title + " - "):
         parts = meta.title_tag[len(title) + 3:].split(" - ")
-        if len(parts) == 2 and parts[0].strip():
-            return parts[0].strip()
+        section = fold(parts[0]) if len(parts) == 2 else ""
+        if section and any(fold(element_text(a)) == section for a in root.iter("a")):
+            return parts[0].strip()  # the section is a link of the menu, not a page name
     return None
 
 
