@@ -67,6 +67,12 @@ def test_server_serves_an_article_as_utf8_html(fixture_server: FixtureServer) ->
     assert fixture_server.url.startswith("http://127.0.0.1:") and fixture_server.url.endswith("/")
 
 
+def test_config_file_points_at_the_server(fixture_server: FixtureServer) -> None:
+    config = tomllib.loads(fixture_server.config_file.read_text("utf-8"))["sites"]
+    assert {s["name"] for s in config} == set(SITES)
+    assert all(u.startswith(fixture_server.url) for s in config for u in s["start_urls"])
+
+
 def test_root_index_links_every_site_homepage(fixture_server: FixtureServer) -> None:
     with client(fixture_server) as http:
         links = lxml.html.fromstring(http.get("/").text).xpath("//a/@href")
@@ -121,7 +127,10 @@ def test_conditional_requests_get_304(fresh_fixture_server: FixtureServer) -> No
         assert http.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
         fresh_fixture_server.set_version("v2")
         changed = http.get(url, headers={"If-None-Match": etag, "If-Modified-Since": modified})
-    assert changed.status_code == 200 and changed.headers["etag"] != etag
+        assert changed.status_code == 200 and changed.headers["etag"] != etag
+        fresh_fixture_server.set_version("v1")
+        back = http.get(url, headers={"If-Modified-Since": changed.headers["last-modified"]})
+    assert back.status_code == 200 and back.headers["etag"] == etag
 
 
 def test_token_differs_per_request_while_etag_stays(fixture_server: FixtureServer) -> None:
@@ -288,6 +297,7 @@ def test_load_gold_filters_by_site_and_refuses_unknown_versions() -> None:
     for site in SITES:
         records = load_gold("v1", site)
         assert records and {r["site"] for r in records} == {site}
+        assert all(Path(r["file"]) == served_file("v1", r["url"]) and Path(r["file"]).is_file() for r in records)
     with pytest.raises(FileNotFoundError):
         load_gold("v7")
     assert (GOLD_DIR / "v1").is_dir()
