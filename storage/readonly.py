@@ -157,7 +157,7 @@ def _postgresql(
                 "set_config('TimeZone', 'Asia/Ho_Chi_Minh', true)",
                 (str(max(1, int(timeout * 1000))),),
             )
-            cursor.execute(statement, prepare=True)  # type: ignore[arg-type]
+            cursor.execute(statement.encode(), prepare=True)  # bytes: psycopg takes it verbatim
             return _fetch(cursor, limit)
     except psycopg.errors.ReadOnlySqlTransaction:
         raise ReadOnlyError(sql, "the archive is read-only here") from None

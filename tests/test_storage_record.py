@@ -62,7 +62,9 @@ def test_same_content_is_unchanged_and_only_touches(archive: Archive) -> None:
 def test_nfd_nbsp_and_whitespace_are_unchanged(archive: Archive) -> None:
     archive.record("s", URL, fetched(0))
     base = content()
-    nfd = {f: unicodedata.normalize("NFD", getattr(base, f)) for f in ("title", "text", "author")}
+    nfd: dict[str, Any] = {
+        f: unicodedata.normalize("NFD", getattr(base, f)) for f in ("title", "text", "author")
+    }
     assert archive.record("s", URL, fetched(10, **nfd)) is Verdict.UNCHANGED
     spaced = base.text.replace(" ", "\u00a0", 3).replace("\n", "\n\n  ")
     padded = fetched(20, text=spaced, title=f"  {base.title}\u200b ")
