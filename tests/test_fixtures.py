@@ -14,7 +14,6 @@ import httpx
 import lxml.html
 import pytest
 
-from fixtures import templates
 from fixtures.build import build
 from fixtures.config import site_config
 from fixtures.gold import fold, load_gold, load_scenario, robots_traps
@@ -238,7 +237,6 @@ def test_gold_lines_are_on_the_page_and_never_chrome(version: str) -> None:
     assert len(GOLD[version]) >= 30
     for record in GOLD[version]:
         text = page_text(served_file(version, record["url"]).read_bytes())
-        tpl = templates.get(SITES[record["site"]].template)
         assert record["title"] in text
         assert record["text_lines"], record["key"]
         for line in record["text_lines"]:
@@ -251,7 +249,6 @@ def test_gold_lines_are_on_the_page_and_never_chrome(version: str) -> None:
         if record["byline"]:
             assert all(line in text for line in record["byline"].splitlines())
         assert record["published"].endswith("+07:00")
-        assert tpl.NAME in {"tuyengiao", "portal", "nukeviet"}
 
 
 def test_dates_are_printed_in_each_templates_format() -> None:
