@@ -34,6 +34,19 @@ def test_open_creates_schema_at_head(archive: Archive) -> None:
         assert OUR_TABLES <= set(inspect(connection).get_table_names())
 
 
+def test_an_older_archive_is_upgraded_on_open(archive_url: str) -> None:
+    from alembic import command
+
+    engine = create_archive_engine(archive_url)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    engine.dispose()
+    with Archive.open(archive_url) as archive, archive.engine.connect() as connection:
+        assert set(MigrationContext.configure(connection).get_current_heads()) == _heads()
+
+
 def test_first_revision_is_0001() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert script.get_base() == "0001"
