@@ -30,6 +30,7 @@ CHROME_HEADINGS = frozenset(
         "Website liên kết", "Liên kết", "Thư viện ảnh", "Thư viện video", "Phản hồi", "Gửi phản hồi",
         "Ý kiến bạn đọc", "Bình luận", "Thống kê truy cập", "Lượt xem", "Chia sẻ", "In bài viết",
         "Từ khóa", "Từ khoá", "Tags", "Thăm dò ý kiến", "Xuất bản thông tin", "Đọc thêm", "Xem thêm",
+        "Chuyên mục", "Danh mục", "Nội dung liên quan", "Bài liên quan",
     )
 )
 """Whole-element texts that head a block of chrome: the heading and its block go."""

@@ -77,6 +77,8 @@ def extract(html: str | bytes, url: str, profile: SiteProfile | None = None) -> 
     markers = [fold(m) for m in (*NOT_FOUND, *(profile.not_found if profile else ()))]
     if parts is None or not parts.title or _is_not_found(parts, markers):
         return None
+    if parts.author is None:
+        parts.author = head.author
     return Article(
         url=url,
         title=parts.title,
@@ -162,6 +164,8 @@ def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | None:
     colon_labels(root)
     drop_generic_chrome(root, [title_el])
     published = head.published or date_near_title(root, title_el)
+    if (title_el is None and published is None) or is_listing(root, head, published is not None):
+        return None  # no headline and no date: a portal or an application page, not news
     lead_el = lead_element(title_el)
     lead = element_text(lead_el) if lead_el is not None else None
     if lead_el is not None:
@@ -172,8 +176,6 @@ def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | None:
     lines, author, printed = take_byline(lines)
     if printed is None and body is not None:
         author = byline_after(body)
-    if is_listing(root, lines, lead, head, published is not None):
-        return None
     kept = {fold(line) for line in lines}
     images = [i for i in images if i.caption and fold(i.caption) in kept]
     return _Parts(title, lines, lead, author, published, category, images)

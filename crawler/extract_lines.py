@@ -120,31 +120,42 @@ def byline_after(body: HtmlElement) -> str | None:
     return None
 
 
-def _teaser(link: HtmlElement) -> int:
-    """Length of the teaser beside a headline link: the non-link text of its listing item.
-
-    The item is the widest ancestor (up to four levels) whose links all lead where the headline
-    does (a thumbnail and a title link to the same article).
-    """
+def _item_of(link: HtmlElement) -> HtmlElement | None:
+    """A headline link's listing item: the widest ancestor (up to a block of eight children, below
+    the page's ``h1``) whose links all lead where the headline does (thumbnail and title link)."""
     href, item = link.get("href"), None
     for ancestor in link.iterancestors():
         if ancestor.tag in ("body", "html") or len(ancestor) > 8:
             break
         if any(a.get("href") != href for a in ancestor.iter("a")):
             break
+        if any(link not in h1.iterdescendants() for h1 in ancestor.iter("h1")):
+            break  # the page's own heading is above the items, not part of one
         item = ancestor
-    if item is None:
-        return 0
-    return len(element_text(item)) - sum(len(element_text(a)) for a in item.iter("a"))
+    return item
 
 
-def is_listing(root: HtmlElement, lines: list[str], lead: str | None, head: HeadMeta, dated: bool) -> bool:
-    """A page whose text is mostly headlines, or teasers under headlines: a listing, not an article."""
+def is_listing(root: HtmlElement, head: HeadMeta, dated: bool) -> bool:
+    """A page whose text is mostly headlines, or items of headline and teaser: not an article.
+
+    Judged on the cleaned page before trafilatura: an article's own text outweighs whatever
+    headline lists survived chrome removal; a listing's text is its items.
+    """
     if head.is_article and dated:
         return False
+    body = root.find("body")
+    total = len(element_text(body if body is not None else root))
     links = [a for a in root.iter("a") if len(element_text(a).split()) >= 4]
-    text = sum(map(len, lines)) + len(lead or "")
-    if len(links) >= 6 and sum(len(element_text(a)) for a in links) > 0.5 * text:
+    if not links or not total:
+        return False
+    if len(links) >= 6 and sum(len(element_text(a)) for a in links) > 0.5 * total:
         return True
-    teasers = [n for n in map(_teaser, links) if n >= 40]
-    return len(teasers) >= 4 and sum(teasers) >= 0.5 * text
+    items: dict[int, tuple[HtmlElement, HtmlElement]] = {}
+    for link in links:
+        item = _item_of(link)
+        if item is not None and id(item) not in items:
+            items[id(item)] = (item, link)
+    sizes = [n for item, link in items.values() if 60 <= (n := len(element_text(item))) <= 700
+             and len(element_text(link)) >= 0.1 * n]
+    share = sum(sizes) / total
+    return (len(sizes) >= 4 and share >= 0.5) or (len(sizes) >= 2 and share >= 0.6) or (len(sizes) == 1 and share >= 0.75)

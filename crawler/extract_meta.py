@@ -10,6 +10,7 @@ becomes the publication time.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml.html import HtmlElement
 
+from crawler.byline import is_desk_name
 from crawler.clean import fold, select
 from crawler.extract_text import element_text
 from crawler.vndate import find_datetimes, is_today_line, parse_iso_datetime, parse_vn_datetime
@@ -26,6 +28,7 @@ ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting"
 _PUBLISHED = ("article:published_time", "datepublished", "pubdate", "publishdate", "dc.date.issued",
               "og:published_time", "date")
 _MODIFIED = ("article:modified_time", "datemodified", "og:updated_time", "lastmod")
+_DIGIT = re.compile(r"\d")
 _HOME = {"trang chủ", "home", "trang chu", "trang nhất", "trang nhat"}
 _BREADCRUMB = etree.XPath(  # attribute axes: several times faster than testing every element
     "//@class[contains(., 'readcrumb')]/.. | //@id[contains(., 'readcrumb')]/.."
@@ -47,6 +50,7 @@ class HeadMeta:
     modified: datetime | None = None
     section: str | None = None
     is_article: bool = False
+    author: str | None = None
     breadcrumb: list[str] = field(default_factory=list)
 
 
@@ -112,12 +116,21 @@ def read_head(root: HtmlElement, url: str) -> HeadMeta:
                 meta.modified = parse_iso_datetime(node["dateModified"])
             if meta.section is None and isinstance(node.get("articleSection"), str):
                 meta.section = element_text_of(node["articleSection"]) or None
+            meta.author = meta.author or _person(node.get("author"))
         if "breadcrumblist" in types and isinstance(node.get("itemListElement"), list):
             for item in node["itemListElement"]:
                 name = item.get("name") or (item.get("item") or {}).get("name") if isinstance(item, dict) else None
                 if isinstance(name, str) and name.strip():
                     meta.breadcrumb.append(element_text_of(name))
     return meta
+
+
+def _person(value: Any) -> str | None:
+    """The names of JSON-LD ``author`` persons (organisations and desks are not authors)."""
+    people = value if isinstance(value, list) else [value]
+    names = [element_text_of(p["name"]) for p in people if isinstance(p, dict) and isinstance(p.get("name"), str)
+             and "organization" not in _types(p) and not is_desk_name(p["name"])]
+    return ", ".join(n for n in names if n) or None
 
 
 def element_text_of(text: str) -> str:
@@ -194,29 +207,34 @@ def is_date_line(text: str) -> bool:
     return _date_line(text) is not None
 
 
+def _own_digits(element: HtmlElement) -> bool:
+    """Whether the element's own text (not its children's) has a digit: where a date line lives."""
+    return bool(_DIGIT.search(element.text or "")) or any(_DIGIT.search(c.tail or "") for c in element)
+
+
 def date_near_title(root: HtmlElement, title: HtmlElement | None) -> datetime | None:
     """The publication date as printed: ``time[datetime]`` or the date line closest to the title.
 
     Looks at most 60 elements above the title and, below it, no further than the second long
-    paragraph (the lead and the first body paragraph); a line with a time wins over one without.
+    paragraph (the lead and the first body paragraph) or 400 elements; a line with a time wins
+    over one without.
     """
     elements = [e for e in root.iter() if isinstance(e.tag, str)]
-    position = {id(e): i for i, e in enumerate(elements)}
-    start = position.get(id(title), 0) if title is not None else 0
+    start = next((i for i, e in enumerate(elements) if e is title), 0)
     candidates: list[tuple[int, int, datetime]] = []
     long_seen = 0
-    for index, element in enumerate(elements):
-        if index < start - 60:
-            continue
-        if index > start and element.tag in ("p", "div") and len(element) == 0 and len(element_text(element)) > 150:
+    for index in range(max(0, start - 60), min(len(elements), start + 400)):
+        element = elements[index]
+        if index > start and len(element) == 0 and len(element.text or "") > 150:
             long_seen += 1
             if long_seen >= 2:
                 break
         found: tuple[datetime, bool] | None = None
-        if element.tag == "time" and element.get("datetime"):
-            value = parse_iso_datetime(element.get("datetime", ""))
-            found = (value, "T" in element.get("datetime", "") or ":" in element.get("datetime", "")) if value else None
-        elif len(element) < 6 and (text := element_text(element)):
+        stamp = element.get("datetime") if element.tag == "time" else None
+        if stamp:
+            value = parse_iso_datetime(stamp)
+            found = (value, "T" in stamp or ":" in stamp) if value else None
+        elif len(element) < 6 and _own_digits(element) and (text := element_text(element)):
             found = _date_line(text)
         if found is not None:
             candidates.append((0 if found[1] else 1, abs(index - start), found[0]))

@@ -37,7 +37,7 @@ def _options(*, known: bool) -> Extractor:
     if known:
         config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
     return Extractor(
-        config=config, output_format="python", fast=known, recall=known, comments=False,
+        config=config, output_format="python", fast=True, recall=known, comments=False,
         tables=True, images=False, formatting=False, links=False, dedup=False, with_metadata=False,
     )
 
@@ -95,11 +95,9 @@ def mark_photos(root: HtmlElement, base_url: str) -> list[Image]:
         block.getparent().replace(block, marker)
 
     for block in list(root.iter("figure", "table")):
-        if block.getparent() is None or (imgs := list(block.iter("img"))) == []:
+        if block.getparent() is None or (imgs := list(block.iter("img"))) == [] or not _is_photo(block):
             continue
         if block.tag == "table":
-            if len(element_text(block)) > 400 or block.find(".//table") is not None:
-                continue
             rows = [element_text(row) for row in block.iter("tr")]
             caption = " ".join(r for r in rows if r)
         else:
@@ -187,6 +185,19 @@ def colon_labels(root: HtmlElement) -> None:
         text = clean_line(label.text_content())
         if text.casefold() in _LABELS and len(label) == 0 and (label.tail or "").strip():
             label.text = f"{text}: "
+
+
+_IMAGE_HREF = re.compile(r"\.(?:jpe?g|png|gif|webp|bmp)(?:[?#]|$)", re.IGNORECASE)
+
+
+def _is_photo(block: HtmlElement) -> bool:
+    """A photo with its caption, not a listing item or a logo: no text links, no image linking to a page."""
+    for link in block.iter("a"):
+        if element_text(link) or not _IMAGE_HREF.search(link.get("href", "")):
+            return False
+    if block.tag == "table":
+        return len(element_text(block)) <= 400 and block.find(".//table") is None and len(list(block.iter("td", "th"))) <= 4
+    return True
 
 
 def _mark_inline(img: HtmlElement, images: list[Image], base_url: str) -> None:
