@@ -166,7 +166,7 @@ def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | None:
     published = head.published or date_near_title(root, title_el)
     if (title_el is None and published is None) or is_listing(root, head, published is not None):
         return None  # no headline and no date: a portal or an application page, not news
-    lead_el = lead_element(title_el)
+    lead_el = lead_element(title_el, head.description)
     lead = element_text(lead_el) if lead_el is not None else None
     if lead_el is not None:
         remove(lead_el)

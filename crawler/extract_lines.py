@@ -46,10 +46,13 @@ def tidy(lines: list[str], title: str, category: str | None) -> list[str]:
     return out
 
 
-def lead_element(title_el: HtmlElement | None) -> HtmlElement | None:
-    """A sapo/teaser/summary element just after the title (trafilatura drops teaser classes)."""
+def lead_element(title_el: HtmlElement | None, description: str = "") -> HtmlElement | None:
+    """The lead just after the title: a sapo/teaser/summary element (trafilatura drops teaser
+    classes), else the block whose text is the page's meta description."""
     if title_el is None:
         return None
+    described = fold(description).rstrip(".… ")
+    by_text = None
     for steps, element in enumerate(title_el.itersiblings()):
         if steps > 6:
             break
@@ -59,9 +62,12 @@ def lead_element(title_el: HtmlElement | None) -> HtmlElement | None:
             if not isinstance(candidate.tag, str):
                 continue
             names = f"{candidate.get('class', '')} {candidate.get('id', '')}"
-            if _LEAD_CLASS.search(names) and 30 <= len(element_text(candidate)) <= 1500:
+            size = len(element_text(candidate))
+            if _LEAD_CLASS.search(names) and 30 <= size <= 1500:
                 return candidate
-    return None
+            if by_text is None and len(described) >= 30 and size <= 1500 and fold(element_text(candidate)).startswith(described):
+                by_text = candidate
+    return by_text
 
 
 def split_lead(lead: str | None, lines: list[str], head: HeadMeta) -> tuple[str | None, list[str]]:
