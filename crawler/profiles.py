@@ -83,111 +83,104 @@ class Config:
     source: str
 
 
-def _fail(source: str, where: str, problem: str) -> ConfigError:
-    return ConfigError(source, f"{where}: {problem}" if where else problem)
+@dataclass(frozen=True)
+class _Check:
+    """Validation of one table, failing with ``ConfigError(source, "sites[2]: ...")`` (one line)."""
 
+    source: str
+    where: str
 
-def _strings(value: Any, key: str, source: str, where: str) -> list[str]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise _fail(source, where, f"{key} must be a list of non-empty strings")
-    return [v.strip() for v in value]
+    def fail(self, problem: str) -> ConfigError:
+        return ConfigError(self.source, f"{self.where}: {problem}" if self.where else problem)
 
+    def strings(self, value: Any, key: str) -> list[str]:
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(f"{key} must be a list of non-empty strings")
+        return [v.strip() for v in value]
 
-def _regex(value: Any, key: str, source: str, where: str) -> re.Pattern[str]:
-    if not isinstance(value, str) or not value:
-        raise _fail(source, where, f"{key} must be a non-empty string (a regular expression)")
-    try:
-        return re.compile(value)
-    except re.error as exc:
-        raise _fail(source, where, f"{key} is not a valid regex: {exc}") from None
+    def regex(self, value: Any, key: str) -> re.Pattern[str]:
+        if not isinstance(value, str) or not value:
+            raise self.fail(f"{key} must be a non-empty string (a regular expression)")
+        try:
+            return re.compile(value)
+        except re.error as exc:
+            raise self.fail(f"{key} is not a valid regex: {exc}") from None
 
+    def urls(self, value: Any, key: str) -> list[str]:
+        urls = self.strings(value, key)
+        bad = [u for u in urls if urlsplit(u).scheme not in ("http", "https") or not urlsplit(u).hostname]
+        if bad:
+            raise self.fail(f"{key}: {bad[0]!r} is not an http(s) URL")
+        return urls
 
-def _selectors(raw: Any, base: Selectors, source: str, where: str) -> Selectors:
-    """Given keys replace the inherited ones; ``drop`` adds to the inherited list."""
-    if not isinstance(raw, dict):
-        raise _fail(source, where, "selectors must be a table")
-    known = {f.name for f in fields(Selectors)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise _fail(source, where, f"unknown key selectors.{unknown[0]} (known: {', '.join(sorted(known))})")
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        items = _strings(value, f"selectors.{key}", source, where) if key == "drop" else [value]
-        for css in items:
-            if not isinstance(css, str) or not css.strip():
-                raise _fail(source, where, f"selectors.{key} must be a non-empty CSS selector")
-            try:
-                CSSSelector(css)
-            except SelectorError as exc:
-                raise _fail(source, where, f"selectors.{key} is not a valid CSS selector: {css!r} ({exc})") from None
-        values[key] = tuple(dict.fromkeys(base.drop + tuple(items))) if key == "drop" else value.strip()
-    return replace(base, **values)
-
-
-def _urls(value: Any, key: str, source: str, where: str) -> list[str]:
-    urls = _strings(value, key, source, where)
-    for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _fail(source, where, f"{key}: {url!r} is not an http(s) URL")
-    return urls
+    def selectors(self, raw: Any, base: Selectors) -> Selectors:
+        """Given keys replace the inherited ones; ``drop`` adds to the inherited list."""
+        known = {f.name for f in fields(Selectors)}
+        if not isinstance(raw, dict):
+            raise self.fail("selectors must be a table")
+        if unknown := sorted(set(raw) - known):
+            raise self.fail(f"unknown key selectors.{unknown[0]} (known: {', '.join(sorted(known))})")
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            items = self.strings(value, f"selectors.{key}") if key == "drop" else [value]
+            for css in items:
+                if not isinstance(css, str) or not css.strip():
+                    raise self.fail(f"selectors.{key} must be a non-empty CSS selector")
+                try:
+                    CSSSelector(css)
+                except SelectorError as exc:
+                    raise self.fail(f"selectors.{key} is not a valid CSS selector: {css!r} ({exc})") from None
+            values[key] = tuple(dict.fromkeys(base.drop + tuple(items))) if key == "drop" else value.strip()
+        return replace(base, **values)
 
 
 def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = None) -> SiteProfile:
-    """Validate one site table; ``base`` is the built-in profile it extends (``profile = ...``)."""
+    """Validate one site table; ``base`` is the built-in profile it extends (``profile = ...``).
+
+    Keys not given are inherited from ``base``; ``start_urls`` and ``article_url`` are required
+    only without one.
+    """
+    check = _Check(source, where)
     if not isinstance(raw, dict):
-        raise _fail(source, where, "must be a table")
-    unknown = sorted(set(raw) - _SITE_KEYS)
-    if unknown:
-        raise _fail(source, where, f"unknown key {unknown[0]!r}")
+        raise check.fail("must be a table")
+    if unknown := sorted(set(raw) - _SITE_KEYS):
+        raise check.fail(f"unknown key {unknown[0]!r}")
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise _fail(source, where, "name must be a word of letters, digits, '-', '_' or '.'")
-    if "start_urls" in raw:
-        start_urls = _urls(raw["start_urls"], "start_urls", source, where)
-    elif base is not None:
-        start_urls = list(base.start_urls)
-    else:
-        raise _fail(source, where, "start_urls is required")
-    if "article_url" in raw:
-        article_url = _regex(raw["article_url"], "article_url", source, where)
-    elif base is not None:
-        article_url = base.article_url
-    else:
-        raise _fail(source, where, "article_url is required")
-    follow_url = _regex(raw["follow_url"], "follow_url", source, where) if "follow_url" in raw else (
-        base.follow_url if base else None)
+        raise check.fail("name must be a word of letters, digits, '-', '_' or '.'")
+    for key in ("start_urls", "article_url"):
+        if key not in raw and base is None:
+            raise check.fail(f"{key} is required")
     schedule = raw.get("schedule", base.schedule if base else None)
     if schedule is not None and (not isinstance(schedule, str) or not _SCHEDULE.match(schedule.strip())):
-        raise _fail(source, where, f"schedule {schedule!r} is neither 'every N minutes|hours|...' nor a crontab line")
+        raise check.fail(f"schedule {schedule!r} is neither 'every N minutes|hours|...' nor a crontab line")
     recheck = raw.get("recheck", "due")
     if recheck not in RECHECK_MODES:
-        raise _fail(source, where, f"recheck must be one of {', '.join(RECHECK_MODES)}, not {recheck!r}")
-    notify = _strings(raw.get("notify", []), "notify", source, where)
-    notify_kinds = tuple(_strings(raw.get("notify_kinds", []), "notify_kinds", source, where))
+        raise check.fail(f"recheck must be one of {', '.join(RECHECK_MODES)}, not {recheck!r}")
+    notify_kinds = tuple(check.strings(raw.get("notify_kinds", []), "notify_kinds"))
     if set(notify_kinds) - set(NOTIFY_KINDS):
-        raise _fail(source, where, f"notify_kinds may only name {', '.join(NOTIFY_KINDS)}")
+        raise check.fail(f"notify_kinds may only name {', '.join(NOTIFY_KINDS)}")
     text = raw.get("text", {})
     if not isinstance(text, dict) or set(text) - _TEXT_KEYS:
-        raise _fail(source, where, "text must be a table with the key not_found")
+        raise check.fail("text must be a table with the key not_found")
     not_found = list(base.not_found) if base else []
-    not_found += [s for s in _strings(text.get("not_found", []), "text.not_found", source, where) if s not in not_found]
+    not_found += [s for s in check.strings(text.get("not_found", []), "text.not_found") if s not in not_found]
     for key in ("description", "template_generation"):
         if key in raw and not isinstance(raw[key], str):
-            raise _fail(source, where, f"{key} must be a string")
+            raise check.fail(f"{key} must be a string")
     return SiteProfile(
         name=name,
-        start_urls=start_urls,
-        article_url=article_url,
-        follow_url=follow_url,
-        hosts=[h.lower() for h in _strings(raw.get("hosts", base.hosts if base else []), "hosts", source, where)],
+        start_urls=check.urls(raw["start_urls"], "start_urls") if "start_urls" in raw else list(base.start_urls),
+        article_url=check.regex(raw["article_url"], "article_url") if "article_url" in raw else base.article_url,
+        follow_url=check.regex(raw["follow_url"], "follow_url") if "follow_url" in raw else (
+            base.follow_url if base else None),
+        hosts=[h.lower() for h in check.strings(raw.get("hosts", base.hosts if base else []), "hosts")],
         schedule=schedule.strip() if isinstance(schedule, str) else None,
-        notify=notify,
+        notify=check.strings(raw.get("notify", []), "notify"),
         notify_kinds=notify_kinds,
         recheck=recheck,
-        selectors=_selectors(raw.get("selectors", {}), base.selectors if base else Selectors(), source, where),
+        selectors=check.selectors(raw.get("selectors", {}), base.selectors if base else Selectors()),
         not_found=not_found,
         description=raw.get("description", base.description if base else ""),
         template_generation=raw.get("template_generation", base.template_generation if base else None),
@@ -229,22 +222,21 @@ def load_config(path: Path | None) -> Config:
     unknown = sorted(set(raw) - {"notify", "sites"})
     if unknown:
         raise ConfigError(source, f"unknown top-level key {unknown[0]!r} (known: notify, sites)")
-    notify = _strings(raw.get("notify", []), "notify", source, "")
+    notify = _Check(source, "").strings(raw.get("notify", []), "notify")
     tables = raw.get("sites", [])
     if not isinstance(tables, list):
         raise ConfigError(source, "sites must be an array of tables ([[sites]])")
     sites: dict[str, SiteProfile] = {}
     for index, table in enumerate(tables):
-        where = f"sites[{index}]"
-        base = None
+        check, base = _Check(source, f"sites[{index}]"), None
         if isinstance(table, dict) and "profile" in table:
             base = builtin_profiles().get(table["profile"]) if isinstance(table["profile"], str) else None
             if base is None:
                 known = ", ".join(sorted(builtin_profiles()))
-                raise _fail(source, where, f"unknown profile {table['profile']!r} (built-in: {known})")
-        site = parse_site(table, source, where, base)
+                raise check.fail(f"unknown profile {table['profile']!r} (built-in: {known})")
+        site = parse_site(table, source, check.where, base)
         if site.name in sites:
-            raise _fail(source, where, f"duplicate site name {site.name!r}")
+            raise check.fail(f"duplicate site name {site.name!r}")
         sites[site.name] = site
     return Config(notify=notify, sites=sites, source=source)
 
@@ -284,11 +276,8 @@ def profile_for_url(url: str, config: Config | None = None) -> SiteProfile | Non
         for start in site.start_urls:
             if _origin(start) != origin:
                 continue
-            shared = 0
-            for a, b in zip(_segments(start), path):
-                if a != b:
-                    break
-                shared += 1
+            pairs = list(zip(_segments(start), path))
+            shared = next((i for i, (a, b) in enumerate(pairs) if a != b), len(pairs))
             if best is None or shared > best[0]:
                 best = (shared, site)
     if best is not None:
