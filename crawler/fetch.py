@@ -28,6 +28,8 @@ class Page:
 
 def validate_url(url: str) -> httpx.URL:
     """Parse an http(s) URL or raise a ``FetchError`` saying what is wrong with it."""
+    if any(ch.isspace() for ch in url):
+        raise FetchError(url, "invalid URL (contains white space)")
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError) as exc:
@@ -39,9 +41,11 @@ def validate_url(url: str) -> httpx.URL:
     return parsed
 
 
-def fetch(url: str, *, max_bytes: int = MAX_BYTES, timeout: httpx.Timeout = TIMEOUT) -> Page:
+def fetch(url: str, *, max_bytes: int | None = None, timeout: httpx.Timeout | None = None) -> Page:
     """GET ``url``; 4xx/5xx, network errors, timeouts and oversized bodies raise ``FetchError``."""
     validate_url(url)
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    timeout = TIMEOUT if timeout is None else timeout
     headers = {"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
     try:
         with httpx.Client(follow_redirects=True, timeout=timeout, headers=headers) as client:

@@ -19,8 +19,9 @@ from storage.errors import InputError, NoArticleError
 MAX_FILE_BYTES = MAX_BYTES
 
 
-def read_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+def read_file(path: Path, *, max_bytes: int | None = None) -> bytes:
     """The bytes of a local HTML file, or an ``InputError`` saying why it cannot be one."""
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
     name = str(path)
     if not path.exists():
         raise InputError(name, "no such file")
@@ -84,7 +85,10 @@ def command(app: AppContext, target: str, url: str | None, profile_name: str | N
 
     page = load_page(target, url)
     address = url or page.url
-    profile = select_profile(profile_name, app.config) if profile_name else profile_for_url(address, app.config)
+    if profile_name:
+        profile = select_profile(profile_name, app.config)
+    else:
+        profile = profile_for_url(address, app.config)
     html = decode_html(page.body, page.headers.get("content-type"))
     article = extract(html, address, profile)
     if article is None:
