@@ -232,3 +232,15 @@ def _drop_headed_blocks(root: HtmlElement, keep: set[HtmlElement]) -> None:
                     remove(node)
         elif (key in CHROME_PHRASES or COUNTER.match(key)) and element not in keep:
             remove(element)
+
+
+def clean_line(text: str) -> str:
+    """One line as stored: NFC, spaces (including ``&nbsp;``) folded, trimmed."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
+
+
+def element_text(element: HtmlElement) -> str:
+    """An element's text as one clean line (what selectors and heuristics compare)."""
+    return clean_line(element.text_content())

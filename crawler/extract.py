@@ -18,15 +18,14 @@ from lxml import etree
 from lxml.html import HtmlElement, document_fromstring
 
 from crawler.article import Article, Image
-from crawler.clean import drop_generic_chrome, drop_selectors, fold, remove, select, select_first
+from crawler.clean import drop_generic_chrome, drop_selectors, element_text, fold, remove, select, select_first
 from crawler.decode import decode_html
 from crawler.extract_lines import (
     author_of, byline_after, byline_text, is_listing, lead_element, split_lead, take_byline, tidy,
 )
 from crawler.extract_meta import HeadMeta, category_from, date_from_selector, date_near_title, find_title, read_head
-from crawler.extract_text import (
-    body_text, colon_labels, element_text, hint_body, mark_photos, run_trafilatura, unwrap_layout_tables,
-)
+from crawler.extract_prepare import colon_labels, hint_body, mark_photos, unwrap_layout_tables
+from crawler.extract_text import body_text, run_trafilatura
 from crawler.profiles import SiteProfile
 
 NOT_FOUND = ("Không tìm thấy bài viết", "Bài viết không tồn tại", "Trang không tồn tại",

@@ -20,8 +20,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.byline import is_desk_name
-from crawler.clean import fold, select
-from crawler.extract_text import element_text
+from crawler.clean import element_text, fold, select
 from crawler.vndate import find_datetimes, is_today_line, parse_iso_datetime, parse_vn_datetime
 
 ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
