@@ -21,7 +21,14 @@ _MARK = "data-tgw-img"
 _CAPTION_CLASS = re.compile(
     r"caption|chu-?thich|(?:image|photo|img|pic)-?(?:desc|title|note)|desc-?(?:image|photo)", re.IGNORECASE
 )
+_FILE_NAME = re.compile(r"\.(?:jpe?g|png|gif|webp|bmp)$", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"^data:|blank\.|spacer\.|loading|lazy|placeholder|1x1", re.IGNORECASE)
+
+
+def _alt(img: HtmlElement) -> str | None:
+    """Alt text worth keeping as a caption: words, not a file name or a single token."""
+    alt = clean_line(img.get("alt", ""))
+    return alt if len(alt.split()) >= 2 and not _FILE_NAME.search(alt) else None
 
 
 def _image_src(img: HtmlElement, base_url: str) -> str | None:
@@ -48,7 +55,7 @@ def mark_photos(root: HtmlElement, base_url: str) -> list[Image]:
             src = _image_src(img, base_url)
             if src:
                 marker.set(_MARK, " ".join(filter(None, (marker.get(_MARK), str(len(images))))))
-                images.append(Image(src=src, caption=caption or clean_line(img.get("alt", "")) or None))
+                images.append(Image(src=src, caption=caption or _alt(img)))
         marker.text = caption
         marker.tail = block.tail
         block.getparent().replace(block, marker)
@@ -159,13 +166,31 @@ def _is_photo(block: HtmlElement) -> bool:
     return True
 
 
+def _caption_after(img: HtmlElement) -> str | None:
+    holder = img.getparent()
+    while holder is not None and holder.tag not in ("p", "div") and holder.getparent() is not None:
+        holder = holder.getparent()
+    if holder is None or element_text(holder):
+        return None
+    following = holder.getnext()
+    if following is None or not isinstance(following.tag, str):
+        return None
+    text = element_text(following)
+    italic = len(following) == 1 and following[0].tag in ("em", "i") and element_text(following[0]) == text
+    return text if text and len(text) <= 300 and (italic or text.casefold().startswith("ảnh")) else None
+
+
 def _mark_inline(img: HtmlElement, images: list[Image], base_url: str) -> None:
-    """A bare ``<img>`` (no figure): record it, leave a marker, keep the surrounding text."""
+    """A bare ``<img>`` (no figure): record it, leave a marker, keep the surrounding text.
+
+    Its caption is the next paragraph when that is short and italic or opens with "Ảnh" (the
+    portal and NukeViet habit); that paragraph stays a line of the text, as printed.
+    """
     src = _image_src(img, base_url)
     marker = etree.Element("span")
     if src:
         marker.set(_MARK, str(len(images)))
-        images.append(Image(src=src, caption=clean_line(img.get("alt", "")) or None))
+        images.append(Image(src=src, caption=_caption_after(img) or _alt(img)))
     marker.tail = img.tail
     img.getparent().replace(img, marker)
 
