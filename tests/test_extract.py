@@ -172,3 +172,31 @@ def test_extract_does_not_mutate_its_inputs() -> None:
     page = tuyengiao_page()
     first = extract(page, URL, TUYENGIAO)
     assert extract(page, URL, TUYENGIAO) == first and TUYENGIAO == builtin_profiles()["tuyengiao"]
+
+
+def to_cp1258(text: str) -> bytes:
+    """Vietnamese in windows-1258: precomposed vowels where the code page has them, tone marks apart."""
+    out = bytearray()
+    for char in text:
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", char)
+            tones = "".join(m for m in parts[1:] if m in "\u0300\u0301\u0303\u0309\u0323")
+            base = unicodedata.normalize("NFC", parts[0] + "".join(m for m in parts[1:] if m not in tones))
+            out += base.encode("cp1258") + tones.encode("cp1258")
+    return bytes(out)
+
+
+def test_a_page_really_in_windows_1258_is_read_by_its_declared_charset() -> None:
+    html = to_cp1258(tuyengiao_page(charset="windows-1258"))
+    article = extract(html, URL, TUYENGIAO)
+    assert article is not None and article.title == TITLE
+    assert article.published_at == PUBLISHED and article.author == "Trường Giang"
+
+
+def test_machine_readable_dates_come_first_and_may_be_entity_encoded() -> None:
+    page = tuyengiao_page().replace(
+        "<head>", '<head><meta property="article:published_time" content="2022-07-16T08:21:45&amp;#43;07:00">')
+    article = extract(page, URL, None)
+    assert article.published_at == datetime(2022, 7, 16, 8, 21, 45, tzinfo=VN_TZ)
