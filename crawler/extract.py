@@ -25,7 +25,7 @@ from crawler.extract_lines import (
 )
 from crawler.extract_meta import HeadMeta, category_from, date_from_selector, date_near_title, find_title, read_head
 from crawler.extract_prepare import colon_labels, hint_body, mark_photos, unwrap_layout_tables
-from crawler.extract_text import body_text, run_trafilatura
+from crawler.extract_text import body_text, paragraph_line, run_trafilatura
 from crawler.profiles import SiteProfile
 
 NOT_FOUND = ("Không tìm thấy bài viết", "Bài viết không tồn tại", "Trang không tồn tại",
@@ -81,8 +81,8 @@ def extract(html: str | bytes, url: str, profile: SiteProfile | None = None) -> 
     return Article(
         url=url,
         title=parts.title,
-        paragraphs=parts.lines,
-        lead=parts.lead or None,
+        paragraphs=[paragraph_line(p) for p in parts.lines],
+        lead=paragraph_line(parts.lead) if parts.lead else None,
         canonical_url=head.canonical,
         author=parts.author,
         category=parts.category,
@@ -163,7 +163,7 @@ def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | None:
     colon_labels(root)
     drop_generic_chrome(root, [title_el])
     published = head.published or date_near_title(root, title_el)
-    if (title_el is None and published is None) or is_listing(root, head, published is not None):
+    if (title_el is None and published is None) or is_listing(root, title_el, head, published is not None):
         return None  # no headline and no date: a portal or an application page, not news
     lead_el = lead_element(title_el, head.description)
     lead = element_text(lead_el) if lead_el is not None else None

@@ -80,15 +80,28 @@ def split_lead(lead: str | None, lines: list[str], head: HeadMeta) -> tuple[str 
     return None, lines
 
 
-def take_byline(lines: list[str]) -> tuple[list[str], str | None, str | None]:
-    """``split_byline`` on the trailing short lines only (a byline is at most three lines of 16 words)."""
-    start = len(lines)
-    while start > 0 and len(lines) - start < 3 and len(lines[start - 1].split()) <= 16:
+def take_byline(paragraphs: list[str]) -> tuple[list[str], str | None, str | None]:
+    """``split_byline`` on the trailing short lines (a byline is at most three lines of 16 words).
+
+    The last paragraphs are read line by line (``<br>`` breaks), since a byline is often printed
+    as name and unit in one paragraph; lines not taken go back into their paragraphs.
+    """
+    tail = [(i, line) for i in range(max(0, len(paragraphs) - 3), len(paragraphs))
+            for line in paragraphs[i].split("\n")]
+    start = len(tail)
+    while start > 0 and len(tail) - start < 3 and len(tail[start - 1][1].split()) <= 16:
         start -= 1
-    if start == len(lines):
-        return lines, None, None
-    rest, author, printed = split_byline(lines[start:])
-    return lines[:start] + rest, author, printed
+    if start == len(tail):
+        return paragraphs, None, None
+    rest, author, printed = split_byline([line for _, line in tail[start:]])
+    if printed is None:
+        return paragraphs, None, None
+    kept = tail[:start] + tail[start:start + len(rest)]
+    joined: dict[int, list[str]] = {}
+    for index, line in kept:
+        joined.setdefault(index, []).append(line)
+    first = tail[0][0] if tail else len(paragraphs)
+    return paragraphs[:first] + ["\n".join(lines) for lines in joined.values()], author, printed
 
 
 _DEGREES = re.compile(r"^(?:(?:GS|PGS|TS|TSKH|ThS|Th\.S|CN|NCS|BS|KS|ĐH)\.?(?:\s*,\s*|\s+))+(?=\S)")
@@ -140,27 +153,40 @@ def _item_of(link: HtmlElement) -> HtmlElement | None:
     return item
 
 
-def is_listing(root: HtmlElement, head: HeadMeta, dated: bool) -> bool:
+def _common_ancestor(a: HtmlElement, b: HtmlElement) -> HtmlElement | None:
+    above_b = set(b.iterancestors())
+    return next((x for x in a.iterancestors() if x in above_b), None)
+
+
+def is_listing(root: HtmlElement, title_el: HtmlElement | None, head: HeadMeta, dated: bool) -> bool:
     """A page whose text is mostly headlines, or items of headline and teaser: not an article.
 
-    Judged on the cleaned page before trafilatura: an article's own text outweighs whatever
-    headline lists survived chrome removal; a listing's text is its items.
+    Judged on the cleaned page before trafilatura, within the block that holds both the page's
+    heading and the items (so a site banner above it does not count): an article's own text
+    outweighs whatever headline lists survived chrome removal; a listing's text is its items.
     """
     if head.is_article and dated:
         return False
-    body = root.find("body")
-    total = len(element_text(body if body is not None else root))
     links = [a for a in root.iter("a") if len(element_text(a).split()) >= 4]
-    if not links or not total:
+    if not links:
         return False
-    if len(links) >= 6 and sum(len(element_text(a)) for a in links) > 0.5 * total:
-        return True
     items: dict[int, tuple[HtmlElement, HtmlElement]] = {}
     for link in links:
         item = _item_of(link)
         if item is not None and id(item) not in items:
             items[id(item)] = (item, link)
-    sizes = [n for item, link in items.values() if 60 <= (n := len(element_text(item))) <= 700
+    body = root.find("body")
+    scope = body if body is not None else root
+    if title_el is not None and items:
+        common = _common_ancestor(title_el, next(iter(items.values()))[0])
+        scope = common if common is not None else scope
+    total = len(element_text(scope))
+    if not total:
+        return False
+    if len(links) >= 6 and sum(len(element_text(a)) for a in links) > 0.5 * total:
+        return True
+    inside = set(scope.iterdescendants())
+    sizes = [n for item, link in items.values() if item in inside and 60 <= (n := len(element_text(item))) <= 700
              and len(element_text(link)) >= 0.1 * n]
     share = sum(sizes) / total
     return (len(sizes) >= 4 and share >= 0.5) or (len(sizes) >= 2 and share >= 0.6) or (len(sizes) == 1 and share >= 0.75)

@@ -78,15 +78,23 @@ def _block_lines(body: etree._Element) -> Iterator[str]:
             yield _text_with_breaks(element)
 
 
-def dedupe(lines: Iterable[str]) -> list[str]:
-    """Split at line breaks, drop empty lines and a line repeating the one before it."""
+def dedupe(blocks: Iterable[str]) -> list[str]:
+    """Clean paragraphs, dropping empty ones and one repeating the paragraph before it.
+
+    A ``<br>`` inside a paragraph stays a ``"\n"`` for now: the byline printed under the last
+    paragraph's break (name, then unit) is found by its lines; ``paragraph_line`` joins the rest.
+    """
     out: list[str] = []
-    for block in lines:
-        for raw in block.split("\n"):
-            line = clean_line(raw)
-            if line and (not out or out[-1] != line):
-                out.append(line)
+    for block in blocks:
+        paragraph = "\n".join(line for line in map(clean_line, block.split("\n")) if line)
+        if paragraph and (not out or out[-1] != paragraph):
+            out.append(paragraph)
     return out
+
+
+def paragraph_line(paragraph: str) -> str:
+    """One paragraph, one line: its line breaks read as spaces."""
+    return " ".join(paragraph.split("\n"))
 
 
 def run_trafilatura(root: HtmlElement, *, known: bool, url: str) -> list[str]:
