@@ -20,7 +20,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.byline import is_desk_name
-from crawler.clean import element_text, fold, select
+from crawler.clean import element_text, fold, is_chrome_key, select
 from crawler.vndate import find_datetimes, is_today_line, parse_iso_datetime, parse_vn_datetime
 
 ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
@@ -28,6 +28,7 @@ _PUBLISHED = ("article:published_time", "datepublished", "pubdate", "publishdate
               "og:published_time", "date")
 _MODIFIED = ("article:modified_time", "datemodified", "og:updated_time", "lastmod")
 _DIGIT = re.compile(r"\d")
+_TITLED = etree.XPath("//@class[contains(., 'title') or contains(., 'headline')]/..")
 _HOME = {"trang chủ", "home", "trang chu", "trang nhất", "trang nhat"}
 _BREADCRUMB = etree.XPath(  # attribute axes: several times faster than testing every element
     "//@class[contains(., 'readcrumb')]/.. | //@id[contains(., 'readcrumb')]/.."
@@ -136,25 +137,42 @@ def element_text_of(text: str) -> str:
     return " ".join(text.split())
 
 
-def _plausible_h1(h1: HtmlElement, meta: HeadMeta) -> bool:
-    text = element_text(h1)
-    if len(text) < 8 or (meta.site_name and fold(text) == fold(meta.site_name)):
+def _plausible_heading(heading: HtmlElement, meta: HeadMeta) -> bool:
+    """Not the logo, the site name, a portlet or box title, nor a heading of the page header/menu."""
+    key = fold(element_text(heading))
+    if len(key) < 8 or (meta.site_name and key == fold(meta.site_name)) or is_chrome_key(key):
         return False
-    names = " ".join(f"{e.tag} {e.get('class', '')} {e.get('id', '')}" for e in h1.iterancestors()).lower()
-    return "logo" not in names and not any(tag in names.split() for tag in ("header", "nav", "footer"))
+    for ancestor in heading.iterancestors():
+        if ancestor.tag in ("article", "main"):
+            return True
+        names = f"{ancestor.tag} {ancestor.get('class', '')} {ancestor.get('id', '')}".lower()
+        if "logo" in names or any(word in names.split() for word in ("header", "nav", "footer", "portlet-topper")):
+            return False
+    return True
 
 
 def find_title(root: HtmlElement, meta: HeadMeta) -> tuple[str, HtmlElement | None]:
-    """The ``h1`` that names the article (the one matching og:title, which may be truncated), else og:title."""
-    candidates = [h for h in root.iter("h1") if _plausible_h1(h, meta)]
-    og = fold(meta.og_title)
-    for h1 in candidates:
+    """The heading that names the article, and its element.
+
+    The ``h1`` matching og:title (which may be truncated), else the heading the ``<title>`` starts
+    with (portals title their boxes with ``h1`` and the article with ``h3``), else the first
+    plausible ``h1``; without any, og:title or the ``<title>`` alone.
+    """
+    h1s = [h for h in root.iter("h1") if _plausible_heading(h, meta)]
+    og, tab = fold(meta.og_title), fold(meta.title_tag)
+    for h1 in h1s:
         text = fold(element_text(h1))
         if og and (text == og or text.startswith(og.rstrip(".… ")) or og.startswith(text)):
             return element_text(h1), h1
-    if candidates:
-        return element_text(candidates[0]), candidates[0]
-    return meta.og_title, None
+    for heading in [*root.iter("h1", "h2", "h3"), *_TITLED(root)]:
+        if heading.tag == "a":
+            continue
+        text = fold(element_text(heading))
+        if len(text) >= 15 and tab.startswith(text) and _plausible_heading(heading, meta):
+            return element_text(heading), heading
+    if h1s:
+        return element_text(h1s[0]), h1s[0]
+    return meta.og_title or meta.title_tag, None
 
 
 def category_from(root: HtmlElement, selector: str | None, title: str, meta: HeadMeta | None = None) -> str | None:
