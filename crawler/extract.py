@@ -117,11 +117,14 @@ def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProf
     bodies = _outermost(select(scope, sel.body)) if sel.body else []
     if (sel.title and title_el is None) or (sel.body and not bodies):
         return None
-    title = element_text(title_el) if title_el is not None else find_title(scope, head)[0]
+    if sel.title:
+        title = element_text(title_el)
+    else:
+        title, title_el = find_title(scope, head)
     category = (category_from(scope, sel.category, title) or category_from(root, sel.category, title)
                 if sel.category else head.section or category_from(root, None, title, head))
     published = (date_from_selector(scope, sel.date) or date_from_selector(root, sel.date)) if sel.date else None
-    lead_el = select_first(scope, sel.lead) if sel.lead else None
+    lead_el = select_first(scope, sel.lead) if sel.lead else lead_element(title_el, head.description)
     lead = element_text(lead_el) if lead_el is not None else None
     byline_els = select(scope, sel.byline) if sel.byline else []
     bylines = [byline_text(e) for e in byline_els]
@@ -134,14 +137,10 @@ def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProf
         published = head.published or date_near_title(scope, title_el)
     if bodies:
         text = body_text(bodies, url, sel.drop)
-        lines, images = text.lines, text.images
-    else:
-        images = mark_photos(scope, url)
+        lines, images = tidy(text.lines, title, category), text.images
+    else:  # no body selector: trafilatura searches the (cleaned) content block
         drop_selectors(scope, sel.drop, [title_el])
-        drop_generic_chrome(scope, [title_el])
-        lines = run_trafilatura(scope, known=False, url=url)
-        images = []
-    lines = tidy(lines, title, category)
+        lines, images, _ = _search(scope, url, title_el, title, category)
     lead, lines = split_lead(lead, lines, head)
     author = next((a for a in map(author_of, bylines) if a), None)
     if author is not None:
@@ -157,7 +156,7 @@ def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | None:
     title, title_el = find_title(root, head)
     if not title:
         return None
-    category = head.section or category_from(root, None, title, head) or (head.breadcrumb[-2:-1] or [None])[0]
+    category = head.section or category_from(root, None, title, head)
     images = mark_photos(root, url)
     unwrap_layout_tables(root)
     colon_labels(root)
@@ -169,15 +168,26 @@ def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | None:
     lead = element_text(lead_el) if lead_el is not None else None
     if lead_el is not None:
         remove(lead_el)
-    body = hint_body(root)
-    lines = tidy(run_trafilatura(root, known=False, url=url), title, category)
+    lines, images, body = _search(root, url, title_el, title, category, images)
     lead, lines = split_lead(lead, lines, head)
     lines, author, printed = take_byline(lines)
     if printed is None and body is not None:
         author = byline_after(body)
-    kept = {fold(line) for line in lines}
-    images = [i for i in images if i.caption and fold(i.caption) in kept]
     return _Parts(title, lines, lead, author, published, category, images)
+
+
+def _search(root: HtmlElement, url: str, title_el: HtmlElement | None, title: str, category: str | None,
+            images: list[Image] | None = None) -> tuple[list[str], list[Image], HtmlElement | None]:
+    """trafilatura looking for the text in a cleaned block: lines, captioned images, the body it hinted."""
+    if images is None:
+        images = mark_photos(root, url)
+        unwrap_layout_tables(root)
+        colon_labels(root)
+        drop_generic_chrome(root, [title_el])
+    body = hint_body(root)
+    lines = tidy(run_trafilatura(root, known=False, url=url), title, category)
+    kept = {fold(line) for line in lines}
+    return lines, [i for i in images if i.caption and fold(i.caption) in kept], body
 
 
 def _outermost(elements: list[HtmlElement]) -> list[HtmlElement]:

@@ -190,6 +190,8 @@ def category_from(root: HtmlElement, selector: str | None, title: str, meta: Hea
         names = [n for n in names if n and fold(n) not in _HOME and fold(n) != fold(title)]
         if names:
             return names[-1]
+    if meta is not None and (named := [b for b in meta.breadcrumb if fold(b) not in _HOME and fold(b) != fold(title)]):
+        return named[-1]  # JSON-LD BreadcrumbList
     if meta is not None and meta.title_tag.startswith(title + " - "):
         parts = meta.title_tag[len(title) + 3:].split(" - ")
         section = fold(parts[0]) if len(parts) == 2 else ""

@@ -10,7 +10,7 @@ import pytest
 
 from crawler.article import Article
 from crawler.extract import extract
-from crawler.profiles import builtin_profiles
+from crawler.profiles import builtin_profiles, parse_site
 from storage.content import VN_TZ, normalise_text
 from tests.test_extract_pages import (
     CAPTIONS, CHROME, HEADING, ITEMS, LEAD, PARAGRAPHS, TITLE, TODAY, chrome_only_page, listing_page,
@@ -200,3 +200,12 @@ def test_machine_readable_dates_come_first_and_may_be_entity_encoded() -> None:
         "<head>", '<head><meta property="article:published_time" content="2022-07-16T08:21:45&amp;#43;07:00">')
     article = extract(page, URL, None)
     assert article.published_at == datetime(2022, 7, 16, 8, 21, 45, tzinfo=VN_TZ)
+
+
+def test_a_user_profile_with_only_content_and_drop_selectors() -> None:
+    site = parse_site({"name": "btg", "start_urls": ["https://btg.example.vn/"], "article_url": r"-\d+$",
+                       "selectors": {"content": "div.flex-fill", "drop": ["section.other-news"]}}, "test", "sites[0]")
+    article = extract(tuyengiao_page(), "https://btg.example.vn/bai-viet-1", site)
+    assert article is not None and article.title == TITLE and article.published_at == PUBLISHED
+    assert lines(article)[0] == LEAD and PARAGRAPHS[2] in lines(article) and article.author == "Trường Giang"
+    assert not set(CHROME) & set(lines(article))
