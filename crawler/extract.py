@@ -23,7 +23,8 @@ from crawler.decode import decode_html
 from crawler.extract_lines import (
     author_of, byline_after, byline_text, is_listing, lead_element, split_lead, take_byline, tidy,
 )
-from crawler.extract_meta import HeadMeta, category_from, date_from_selector, date_near_title, find_title, read_head
+from crawler.extract_dates import date_from_selector, date_near_title
+from crawler.extract_meta import HeadMeta, category_from, find_title, read_head
 from crawler.extract_prepare import colon_labels, hint_body, mark_photos, unwrap_layout_tables
 from crawler.extract_text import body_text, paragraph_line, run_trafilatura
 from crawler.profiles import SiteProfile

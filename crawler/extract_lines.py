@@ -14,7 +14,8 @@ from lxml.html import HtmlElement
 
 from crawler.byline import parse_byline, split_byline
 from crawler.clean import CHROME_HEADINGS, element_text, fold, is_chrome_key
-from crawler.extract_meta import HeadMeta, is_date_line
+from crawler.extract_dates import is_date_line
+from crawler.extract_meta import HeadMeta
 from crawler.vndate import is_today_line
 
 _LEAD_CLASS = re.compile(
