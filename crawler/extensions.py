@@ -51,12 +51,32 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+_shared: dict[str, tuple[Archive, int]] = {}
+
+
+def acquire_archive(url: str) -> Archive:
+    """The process's ``Archive`` for ``url``: crawlers of one process share it (one engine, one
+    schema check), as ``Archive`` is safe to share between threads."""
+    archive, users = _shared.get(url) or (Archive.open(url), 0)
+    _shared[url] = (archive, users + 1)
+    return archive
+
+
+def release_archive(url: str) -> None:
+    archive, users = _shared.pop(url)
+    if users > 1:
+        _shared[url] = (archive, users - 1)
+    else:
+        archive.close()
+
+
 class ArchiveRun:
     """Owns the crawler's ``Archive`` and its ``crawl_runs`` row."""
 
-    def __init__(self, crawler: Crawler, archive: Archive) -> None:
+    def __init__(self, crawler: Crawler, url: str) -> None:
         self.crawler = crawler
-        self.archive = archive
+        self.url = url
+        self.archive = acquire_archive(url)
         self.run_id: int | None = None
 
     @classmethod
@@ -64,7 +84,7 @@ class ArchiveRun:
         url = crawler.settings.get("TGWATCH_DB")
         if not url:
             raise NotConfigured("TGWATCH_DB is empty: nothing to record into")
-        ext = cls(crawler, Archive.open(url))
+        ext = cls(crawler, url)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
@@ -92,4 +112,4 @@ class ArchiveRun:
         except TgwatchError as exc:
             logger.error("crawl run %s of %s not closed: %s", self.run_id, spider.name, exc)
         finally:
-            self.archive.close()
+            release_archive(self.url)

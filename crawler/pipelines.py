@@ -13,7 +13,8 @@ import atexit
 import logging
 import multiprocessing
 import threading
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy.exceptions import DropItem, NotConfigured
@@ -58,6 +59,15 @@ def extraction_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
         return pool
 
 
+def discard_pool(pool: ProcessPoolExecutor) -> None:
+    """Forget a broken pool (a worker died) so the next ``extraction_pool`` call starts a new one."""
+    with _pools_lock:
+        for key, known in list(_pools.items()):
+            if known is pool:
+                del _pools[key]
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 @atexit.register
 def _shutdown_pools() -> None:
     with _pools_lock:
@@ -80,7 +90,7 @@ class ExtractPipeline:
         self.crawler = crawler
         self.workers = workers
         self.start_method = start_method
-        self.pool: Executor | None = None
+        self.pool: Future[ProcessPoolExecutor] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -90,18 +100,39 @@ class ExtractPipeline:
 
     def open_spider(self) -> None:
         if self.workers > 0:
-            self.pool = extraction_pool(self.workers, self.start_method)
+            self.start_pool()
+
+    def start_pool(self) -> None:
+        """Start the workers in a thread: starting processes blocks, the reactor must not."""
+        starter = ThreadPoolExecutor(1, thread_name_prefix="tgwatch-pool-start")
+        self.pool = starter.submit(extraction_pool, self.workers, self.start_method)
+        starter.shutdown(wait=False)
 
     async def read(self, page: Page, profile: SiteProfile | None) -> Reading:
+        """``read_page`` in a worker; a pool broken by a dead worker is replaced once."""
         if self.pool is None:
             return await run_in_thread(read_page, page, profile)
-        return await wait_for(self.pool.submit(read_page, page, profile))
+        pool = await wait_for(self.pool)
+        try:
+            return await wait_for(pool.submit(read_page, page, profile))
+        except BrokenProcessPool:
+            logger.warning("an extraction worker died; starting new workers")
+            discard_pool(pool)
+            if self.pool.done() and self.pool.result() is pool:
+                self.start_pool()
+            pool = await wait_for(self.pool)
+            return await wait_for(pool.submit(read_page, page, profile))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleCheck) or item.observation is not None or item.page is None:
             return item
         page, item.page = item.page, None  # the body lives on in the capture only
-        reading = await self.read(page, getattr(self.crawler.spider, "profile", None))
+        try:
+            reading = await self.read(page, getattr(self.crawler.spider, "profile", None))
+        except Exception as exc:  # a bug or a dead pool: this check failed, nothing else
+            logger.error("extraction of %s failed: %r", page.url, exc)
+            self.crawler.stats.inc_value("tgwatch/extract_errors")
+            reading = Reading(problem=f"extraction failed: {type(exc).__name__}")
         item.observation = self.observation(item, page, reading)
         if item.observation is None:
             raise DropItem(f"{item.url}: no article on the page")

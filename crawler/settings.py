@@ -31,6 +31,7 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 COOKIES_ENABLED = False  # news pages need no session; cookies only make responses vary
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 would open an HTTP control port for every crawl
 
 # --- Robustness -----------------------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30

@@ -130,7 +130,7 @@ def command(app: AppContext, article: str, from_version: int | None, to_version:
         raise InputError(article, "has one version only: nothing to compare yet")
     to_version = latest if to_version is None else to_version
     from_version = to_version - 1 if from_version is None else from_version
-    for number in (from_version, to_version):
+    for number in (to_version, from_version):
         if number not in versions:
             known = ", ".join(map(str, sorted(versions)))
             raise InputError(article, f"no version {number} (versions: {known})")

@@ -56,7 +56,7 @@ def is_terminal(stream: TextIO | None = None) -> bool:
 def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "table",
            *, out: TextIO | None = None) -> None:
     """Print ``rows`` under ``columns`` in ``fmt``."""
-    out = out or click.get_text_stream("stdout")
+    out = out or sys.stdout
     if fmt == "json":
         records = [{c: plain(v) for c, v in zip(columns, row)} for row in rows]
         out.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")

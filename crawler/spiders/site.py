@@ -60,6 +60,18 @@ def describe_failure(failure: Failure) -> str:
     return f"{failure.type.__name__}: {message[0][:200]}" if message else failure.type.__name__
 
 
+def shared_hosts(profile: SiteProfile, config: Config | None) -> frozenset[str]:
+    """Hosts of this site's start URLs that another configured site starts on as well."""
+    def hosts(site: SiteProfile) -> set[str]:
+        return {(urlsplit(u).hostname or "").lower() for u in site.start_urls}
+
+    theirs: set[str] = set()
+    for site in (config.sites.values() if config else ()):
+        if site.name != profile.name:
+            theirs |= hosts(site)
+    return frozenset(hosts(profile) & theirs)
+
+
 class SiteSpider(Spider):
     """Crawls one site; ``crawler.spiderloader`` makes a subclass per site with its profile."""
 
@@ -70,6 +82,7 @@ class SiteSpider(Spider):
 
     recheck: str
     follow: re.Pattern[str]
+    shared_hosts: frozenset[str] = frozenset()
     policy: RecheckPolicy
 
     def __init__(self, *args: Any, recheck: str | None = None, **kwargs: Any) -> None:
@@ -78,6 +91,7 @@ class SiteSpider(Spider):
         self.known_urls: set[str] = set()
         self.scheduled: set[str] = set()
         self.listings = 0
+        self.owners: dict[str, str] = {}  # URL -> configured site owning it (shared hosts only)
         self.links = LinkExtractor(unique=True)
 
     @classmethod
@@ -89,19 +103,29 @@ class SiteSpider(Spider):
         spider.follow = cls.profile.follow_url or re.compile(settings.get("TGWATCH_FOLLOW_DEFAULT"))
         spider.max_listings = settings.getint("TGWATCH_LISTING_PAGES")
         spider.policy = build_from_crawler(load_object(settings.get("TGWATCH_RECHECK_POLICY")), crawler)
+        spider.shared_hosts = shared_hosts(cls.profile, cls.config)
         return spider
 
     # --- what belongs to this site ------------------------------------------------------------
     def owns(self, url: str) -> bool:
-        """An http(s) URL on the site's hosts that no other configured site claims."""
+        """An http(s) URL on the site's hosts that no other configured site claims.
+
+        Sites may share a host (a portal's departments, the fixture server): then the site whose
+        start URL shares the longest path prefix owns the URL (``profile_for_url``).
+        """
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         if parts.scheme not in ("http", "https") or not any(
                 host == d or host.endswith(f".{d}") for d in self.allowed_domains):
             return False
-        claimed = profile_for_url(url, self.config)
-        return claimed is None or claimed.name == self.name or self.config is None or (
-            claimed.name not in self.config.sites)
+        if host not in self.shared_hosts or self.config is None:
+            return True
+        owner = self.owners.get(url)
+        if owner is None:
+            claimed = profile_for_url(url, self.config)
+            owner = claimed.name if claimed is not None and claimed.name in self.config.sites else self.name
+            self.owners[url] = owner
+        return owner == self.name
 
     def is_article_url(self, url: str) -> bool:
         return self.owns(url) and self.profile.article_url.search(url.split("#", 1)[0]) is not None

@@ -1,0 +1,109 @@
+"""Acceptance: a failing server is never a removal, and a crawl killed midway leaves a sound archive.
+
+Faults come from the fixture server (``FixtureServer.fault``): 503, time-outs, resets, truncated
+bodies, garbage and empty pages during the v2 crawl. Each is a failed check; the clean crawls after
+it flag exactly what the scenario file says. A crawl killed with SIGKILL, then run again, leaves
+every article with its versions, captures and current fields consistent.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fixtures.gold import load_scenario
+from fixtures.testing import FixtureServer
+from storage.archive import Archive
+from tests.crawl_helpers import (
+    FAST, ROOT, crawl, expected_flags, flagged, live_paths, path_of, query, settings_args, write_config,
+)
+
+FAULT_KINDS = ("503", "timeout", "reset", "truncated", "garbage", "empty")
+
+
+def pick_victims() -> dict[str, str]:
+    """One article per fault kind, removed ones first (a fault must not pass for their removal)."""
+    entries = [(path, e) for site in load_scenario().values() for path, e in site.items() if e["verdict"] != "new"]
+    entries.sort(key=lambda item: (item[1]["verdict"] != "removed", item[1]["verdict"] != "edited", item[0]))
+    return {path: kind for (path, _), kind in zip(entries, FAULT_KINDS)}
+
+
+def test_faults_are_failed_checks_never_removals(fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
+    server = fresh_fixture_server
+    config = write_config(tmp_path, server)
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    crawl(db, config)
+    server.set_version("v2")
+    victims = pick_victims()
+    for path, kind in victims.items():
+        server.fault(path, kind, count=-1, seconds=4)
+    faulted = crawl(db, config)
+    assert f"failed checks {len(victims)}" in faulted
+    after_faults = flagged(db)
+    for (site, path), flags in after_faults.items():
+        kinds = [kind for kind, _ in flags]
+        assert "removed" not in kinds, (path, flags)  # one crawl gives at most one removal signal
+        if path in victims:
+            assert kinds == ["new"], (path, flags)  # a failed check is neither an edit nor a signal
+    failed = query(db, "SELECT url, failed_checks, last_error FROM articles WHERE failed_checks > 0")
+    assert {path_of(url) for url, _, _ in failed} == set(victims)
+    server.clear_faults()
+    crawl(db, config)
+    crawl(db, config)
+    assert flagged(db) == expected_flags()
+
+
+def recorded(db: str) -> int:
+    return query(db, "SELECT count(*) FROM versions")[0][0]
+
+
+def test_killed_crawl_leaves_a_consistent_archive(fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
+    server = fresh_fixture_server
+    config = write_config(tmp_path, server)
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    Archive.open(db).close()
+    v1 = live_paths("v1")
+    for _, path in v1:
+        server.fault(path, "delay", count=-1, seconds=0.3)
+    slow = {**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": "2", "CONCURRENT_REQUESTS": "2"}
+    command = [sys.executable, "-m", "monitor.cli", "--db", db, "--config", str(config), "crawl",
+               "--recheck", "all", *settings_args(slow)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 120
+        while recorded(db) < 5 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert proc.poll() is None, "the crawl ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # extraction workers, if any outlived their parent
+        except ProcessLookupError:
+            pass
+    assert 5 <= recorded(db) < len(v1)
+    server.clear_faults()
+    crawl(db, config)
+    articles = query(db, "SELECT site, url FROM articles")
+    assert {(site, path_of(url)) for site, url in articles} == v1
+    assert query(db, "SELECT article_id, count(*) FROM versions GROUP BY article_id HAVING count(*) <> 1") == []
+    assert query(db, "SELECT v.id FROM versions v LEFT JOIN captures c ON c.version_id = v.id "
+                     "WHERE c.id IS NULL") == []
+    assert query(db, "SELECT article_id, count(*) FROM changes WHERE kind = 'new' GROUP BY article_id "
+                     "HAVING count(*) <> 1") == []
+    assert query(db, "SELECT count(*) FROM changes")[0][0] == len(v1)
+    mismatched = query(db, """
+        SELECT a.id FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version
+        WHERE a.current_version <> (SELECT max(version) FROM versions WHERE article_id = a.id)
+           OR a.title <> v.title OR a.content_hash <> v.content_hash
+           OR coalesce(a.author, '') <> coalesce(v.author, '')
+           OR coalesce(a.category, '') <> coalesce(v.category, '')
+           OR coalesce(a.published_at, '') <> coalesce(v.published_at, '')
+    """)
+    assert mismatched == []
+    assert query(db, "SELECT count(*) FROM crawl_runs WHERE outcome = 'ok'") == [(len(load_scenario()),)]
