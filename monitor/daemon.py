@@ -21,22 +21,24 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.context import AppContext
+from monitor.crawl import parse_overrides
 from monitor.logs import LOG_FORMATS, log_event, setup_logging
 from monitor.notify import Dispatcher, NotifySettings
-from monitor.runner import CrawlRunner, RunnerSettings, sweep_abandoned
+from monitor.runner import CrawlRunner, RunnerSettings
+from monitor.settle import sweep_abandoned
 from monitor.schedule import DEFAULT_SCHEDULE, JobOptions, make_trigger, reconcile, site_of_job
 from storage.engine import create_archive_engine
 from storage.errors import ConfigError
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 DISPATCH_JOB = "dispatch"
 
@@ -54,6 +56,24 @@ class DaemonSettings:
 
 
 _ACTIVE: Daemon | None = None
+
+
+def build_scheduler(db_url: str, settings: DaemonSettings) -> BackgroundScheduler:
+    """Crawl jobs persist in the archive; the dispatch job lives in memory with a thread of its own."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    return BackgroundScheduler(
+        jobstores={
+            "default": SQLAlchemyJobStore(engine=create_archive_engine(db_url)),
+            "memory": MemoryJobStore(),
+        },
+        executors={"default": ThreadPoolExecutor(settings.workers), "notify": ThreadPoolExecutor(1)},
+        job_defaults={"coalesce": settings.jobs.coalesce, "max_instances": settings.jobs.max_instances,
+                      "misfire_grace_time": settings.jobs.misfire_grace_time},
+    )
 
 
 def crawl_job(site: str) -> None:
@@ -74,36 +94,51 @@ class Daemon:
     def __init__(self, app: AppContext, settings: DaemonSettings, logger: logging.Logger) -> None:
         self.app, self.settings, self.log = app, settings, logger
         self.stopping = threading.Event()
+        self._crawls = threading.Condition()
+        self._running = 0  # crawl jobs under way
         self.archive = app.archive()
         self.config = app.config
         path = app.config_path
         self.runner = CrawlRunner(self.archive, app.child_env(), str(path.resolve()) if path else None,
                                   settings.runner, self.stopping)
         self.dispatcher = Dispatcher(self.archive, self.config, settings.notify, logger, self.stopping)
-        self.scheduler = BackgroundScheduler(
-            jobstores={
-                "default": SQLAlchemyJobStore(engine=create_archive_engine(app.db_url)),
-                "memory": MemoryJobStore(),
-            },
-            executors={"default": ThreadPoolExecutor(settings.workers), "notify": ThreadPoolExecutor(1)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.jobs.misfire_grace_time},
-        )
+        self.scheduler = build_scheduler(app.db_url, settings)
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
 
     def crawl(self, site: str) -> None:
-        if self.stopping.is_set():
-            return
+        with self._crawls:
+            if self.stopping.is_set():
+                return
+            self._running += 1
+        try:
+            self._crawl(site)
+        finally:
+            with self._crawls:
+                self._running -= 1
+                self._crawls.notify_all()
+
+    def _crawl(self, site: str) -> None:
         log_event(self.log, "crawl.started", site=site)
         try:
             report = self.runner.run(site)
         except Exception as exc:  # the archive is unreachable, the fork failed...
             log_event(self.log, "crawl.error", logging.ERROR, site=site, error=f"{type(exc).__name__}: {exc}")
             return
-        took = (report.finished_at - report.started_at).total_seconds()
         level = logging.INFO if report.outcome == "ok" else logging.WARNING
         log_event(self.log, "crawl.finished", level, site=site, run_id=report.run_id, outcome=report.outcome,
-                  seconds=took, **report.counts, error=report.error, summary=report.summary)
-        self.kick_dispatch()
+                  seconds=report.seconds, **report.counts, error=report.error, summary=report.summary)
+        if not self.stopping.is_set():
+            self.kick_dispatch()
+
+    def _wait_for_crawls(self) -> None:
+        """Wait until every running crawl job has returned (their children are being stopped).
+
+        Only then may the scheduler shut down: its shutdown holds the job-store lock while joining
+        the worker threads, and a crawl job finishing meanwhile touches the job store.
+        """
+        deadline = self.settings.runner.term_grace + 5.0
+        with self._crawls:
+            self._crawls.wait_for(lambda: self._running == 0, timeout=deadline)
 
     def kick_dispatch(self) -> None:
         """Have the dispatcher run now (or go round once more if it is running)."""
@@ -152,7 +187,8 @@ class Daemon:
             finally:
                 self.stopping.set()
                 self.scheduler.pause()
-                self.scheduler.shutdown(wait=True)  # crawl jobs end within the runner's grace period
+                self._wait_for_crawls()
+                self.scheduler.shutdown(wait=True)
         finally:
             _ACTIVE = None
             for signum in (signal.SIGTERM, signal.SIGINT):
@@ -178,11 +214,15 @@ class Daemon:
               help="Seconds before a failed notification is retried (doubled each time, up to an hour).")
 @click.option("--notify-interval", type=click.FloatRange(min=0.1), default=NotifySettings.interval,
               show_default=True, help="Seconds between notification passes besides the one after each crawl.")
+@click.option("--crawl-set", "crawl_settings", multiple=True, metavar="NAME=VALUE",
+              help="A setting for every crawl (repeatable), as `tgwatch crawl -s`, e.g. DOWNLOAD_DELAY=2.")
+@click.option("--crawl-logs", type=click.Path(file_okay=False), help="Keep each crawl's log in this directory.")
 @click.option("--log-format", type=click.Choice(LOG_FORMATS), default="text", show_default=True,
               help="One line per event: key=value text, or one JSON object per line.")
 @click.pass_obj
 def command(app: AppContext, default_schedule: str, crawl_timeout: float, crawl_memory: int, workers: int,
-            jitter: float, misfire_grace: int, notify_retry: float, notify_interval: float, log_format: str) -> None:
+            jitter: float, misfire_grace: int, notify_retry: float, notify_interval: float,
+            crawl_settings: tuple[str, ...], crawl_logs: str | None, log_format: str) -> None:
     """Crawl the configured sites on their schedules and send notifications, until stopped.
 
     \b
@@ -193,12 +233,14 @@ def command(app: AppContext, default_schedule: str, crawl_timeout: float, crawl_
         make_trigger(default_schedule, 0, datetime.now().astimezone().tzinfo)  # type: ignore[arg-type]
     except ConfigError:
         raise ConfigError("--default-schedule", f"{default_schedule!r} is not 'every N minutes' nor a crontab line") from None
+    parse_overrides(crawl_settings)  # a malformed pair fails here, in one line, not in every crawl
     defaults = DaemonSettings()
     settings = DaemonSettings(
         default_schedule=default_schedule,
         workers=workers,
         jobs=replace(defaults.jobs, jitter=jitter, misfire_grace_time=misfire_grace),
-        runner=replace(defaults.runner, timeout=crawl_timeout, memory_mb=crawl_memory),
+        runner=replace(defaults.runner, timeout=crawl_timeout, memory_mb=crawl_memory,
+                       crawl_settings=crawl_settings, log_dir=crawl_logs),
         notify=replace(defaults.notify, retry=notify_retry, interval=notify_interval),
     )
     logger = setup_logging(log_format)

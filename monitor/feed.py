@@ -12,8 +12,6 @@ import re
 from datetime import datetime
 
 import click
-from feedgen.feed import FeedGenerator
-
 from monitor.context import AppContext
 from monitor.outbox import ANNOUNCED_KINDS, ChangeInfo, load_changes, render
 from storage.models import ArticleRow, ChangeRow
@@ -42,6 +40,8 @@ def entry_id(change_id: int) -> str:
 def build_feed(changes: list[ChangeInfo], site: str | None = None, kind: str | None = None,
                generated_at: datetime | None = None) -> bytes:
     """The Atom document (UTF-8 bytes) for ``changes``, given newest first."""
+    from feedgen.feed import FeedGenerator  # imported here: the CLI loads every command module
+
     feed = FeedGenerator()
     feed.id(feed_id(site, kind))
     scope = " · ".join(filter(None, [site, kind]))

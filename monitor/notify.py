@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import apprise
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -61,6 +60,8 @@ def shown_target(url: str) -> str:
 
 def apprise_send(target: str, title: str, body: str, timeout: float) -> tuple[bool, str | None]:
     """Send one message to one Apprise URL; (delivered, why not)."""
+    import apprise  # only the daemon sends: every other command starts faster without it
+
     client = apprise.Apprise()
     if not client.add(target):
         return False, "not a valid Apprise URL"

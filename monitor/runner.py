@@ -22,14 +22,12 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import func, select
-
+from monitor.settle import RunReport, settle_run
 from storage.archive import Archive
-from storage.models import ChangeRow, CrawlRunRow
 from storage.types import now
 
 TEST_CRASH_ENV = "TGWATCH_TEST_CRASH"
@@ -49,25 +47,16 @@ class RunnerSettings:
 
     timeout: float = 3600.0
     """``--crawl-timeout``: seconds a crawl may run before it is stopped and recorded as ``timeout``."""
-    memory_mb: int = 4096
-    """``--crawl-memory``: address-space limit of the child in MiB (``RLIMIT_AS``); 0 for none."""
+    memory_mb: int = 2048
+    """``--crawl-memory``: address-space limit of the child in MiB (``RLIMIT_AS``); 0 for none.
+    A crawl with its extraction workers runs in well under 512 MiB."""
     term_grace: float = 5.0
     """Seconds between SIGTERM and SIGKILL when a crawl is stopped (timeout or daemon shutdown)."""
-
-
-@dataclass(frozen=True)
-class RunReport:
-    """How one crawl ended, as recorded in ``crawl_runs``."""
-
-    site: str
-    run_id: int
-    outcome: str
-    started_at: datetime
-    finished_at: datetime
-    returncode: int | None
-    counts: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
-    summary: str | None = None
+    crawl_settings: tuple[str, ...] = ()
+    """``--crawl-set NAME=VALUE``: Scrapy/``TGWATCH_*`` settings handed to each crawl (``-s``)."""
+    log_dir: str | None = None
+    """``--crawl-logs DIR``: keep each crawl's log (stderr) as ``DIR/<site>-<time>.log``; by default
+    only its last line survives, in the run's error."""
 
 
 def test_crash_hook() -> None:
@@ -94,18 +83,27 @@ def test_crash_hook() -> None:
 
 
 def take_test_fault(site: str, env: dict[str, str]) -> str | None:
-    """The fault armed for ``site``'s next crawl under ``TGWATCH_TEST_FAULTS``, consumed once."""
+    """The fault armed for ``site``'s next crawl under ``TGWATCH_TEST_FAULTS``, consumed once.
+
+    The file holds one fault kind per line, for the site's next crawls in turn.
+    """
     folder = env.get(TEST_FAULTS_ENV)
     if not folder:
         return None
     for name in (site, "any"):
         path = os.path.join(folder, name)
         try:
-            kind = open(path, encoding="utf-8").read().strip()
-            os.unlink(path)  # whoever unlinks it first owns the fault: it fires once
+            with open(path, encoding="utf-8") as armed:
+                kinds = armed.read().split()
         except FileNotFoundError:
             continue
-        return kind if kind in FAULT_KINDS else None
+        if len(kinds) > 1:
+            with open(path + ".next", "w", encoding="utf-8") as rest:
+                rest.write("\n".join(kinds[1:]))
+            os.replace(path + ".next", path)
+        else:
+            os.unlink(path)
+        return kinds[0] if kinds and kinds[0] in FAULT_KINDS else None
     return None
 
 
@@ -133,7 +131,8 @@ class CrawlRunner:
     def command(self, site: str) -> list[str]:
         """The child's argv; the archive URL travels in ``TGWATCH_DB`` so no password shows in ``ps``."""
         config = ["--config", self.config_path] if self.config_path else []
-        return [sys.executable, "-m", "monitor.cli", *config, "crawl", site]
+        settings = [arg for pair in self.settings.crawl_settings for arg in ("-s", pair)]
+        return [sys.executable, "-m", "monitor.cli", *config, "crawl", site, *settings]
 
     def run(self, site: str) -> RunReport:
         """Crawl ``site`` once; never raises for anything the child did."""
@@ -142,8 +141,8 @@ class CrawlRunner:
         if fault:
             env[TEST_CRASH_ENV] = fault
         limit = self.settings.memory_mb * 1024 * 1024
-        launched = now()
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        launched, clock = now(), time.monotonic()
+        with tempfile.TemporaryFile() as out, self._log_file(site, launched) as err:
             proc = subprocess.Popen(
                 self.command(site),
                 stdin=subprocess.DEVNULL,
@@ -162,7 +161,15 @@ class CrawlRunner:
             error = f"no result after {self.settings.timeout:g} s: " + ("killed" if killed else "terminated")
         elif stop_reason is None and proc.returncode != 0:
             error = _exit_text(proc.returncode, problem)
-        return settle_run(self.archive, site, proc.pid, launched, stop_reason, proc.returncode, error, summary)
+        report = settle_run(self.archive, site, proc.pid, launched, stop_reason, proc.returncode, error, summary)
+        return replace(report, seconds=round(time.monotonic() - clock, 3))
+
+    def _log_file(self, site: str, launched: datetime) -> IO[bytes]:
+        if not self.settings.log_dir:
+            return tempfile.TemporaryFile()
+        os.makedirs(self.settings.log_dir, exist_ok=True)
+        name = f"{site}-{launched.strftime('%Y%m%dT%H%M%S.%f')}.log"
+        return open(os.path.join(self.settings.log_dir, name), "w+b")
 
     def _wait(self, proc: subprocess.Popen[Any]) -> tuple[str | None, bool]:
         """Wait for the child; stop it on timeout or daemon stop. Returns (why stopped, SIGKILLed)."""
@@ -216,87 +223,3 @@ def _exit_text(returncode: int, problem: str | None) -> str:
         hint = " (out of memory?)" if -returncode == signal.SIGKILL else ""
         return f"killed by {name}{hint}"
     return f"exit status {returncode}" + (f": {problem}" if problem else "")
-
-
-def settle_run(
-    archive: Archive,
-    site: str,
-    pid: int,
-    launched: datetime,
-    stop_reason: str | None,
-    returncode: int | None,
-    error: str | None,
-    summary: str | None,
-) -> RunReport:
-    """Complete (or create) the child's ``crawl_runs`` row so it tells how the crawl really ended.
-
-    The child's row is found by its pid. A row the child finished itself is kept as it is unless
-    the runner knows better (a timeout); a row left ``running`` is closed with the failure and the
-    counts of the changes it recorded; a missing row (the child died before starting one) is made.
-    """
-    with archive.writing() as session:
-        run = session.scalars(
-            select(CrawlRunRow)
-            .where(CrawlRunRow.site == site, CrawlRunRow.pid == pid, CrawlRunRow.started_at >= launched)
-            .order_by(CrawlRunRow.id.desc())
-            .limit(1)
-            .with_for_update()
-        ).first()
-        if run is None:
-            run = CrawlRunRow(site=site, started_at=launched, outcome="running", pid=pid)
-            session.add(run)
-            session.flush()
-            if error is None and stop_reason is None:
-                error = "the crawl ended without recording a run"
-        finished_by_child = run.outcome != "running"
-        if stop_reason == "timeout":
-            run.outcome = "timeout"
-        elif not finished_by_child:
-            run.outcome = stop_reason or "failed"
-        if error and (not finished_by_child or stop_reason == "timeout" or not run.error):
-            run.error = error
-        if not finished_by_child or stop_reason == "timeout":
-            run.finished_at = now()
-            for kind, count in session.execute(
-                select(ChangeRow.kind, func.count()).where(ChangeRow.run_id == run.id).group_by(ChangeRow.kind)
-            ):
-                if kind in ("new", "edited", "removed", "restored"):
-                    setattr(run, kind, max(getattr(run, kind) or 0, count))
-        counts = {k: getattr(run, k) or 0 for k in ("pages", "new", "edited", "unchanged", "removed", "restored", "failed")}
-        return RunReport(
-            site=site,
-            run_id=run.id,
-            outcome=run.outcome,
-            started_at=run.started_at,
-            finished_at=run.finished_at or now(),
-            returncode=returncode,
-            counts=counts,
-            error=run.error,
-            summary=summary,
-        )
-
-
-def sweep_abandoned(archive: Archive) -> list[int]:
-    """Close runs left ``running`` by crawl processes that no longer exist (a daemon killed hard).
-
-    Their changes would otherwise wait for the outbox forever, which only announces finished runs.
-    """
-    closed = []
-    with archive.writing() as session:
-        for run in session.scalars(select(CrawlRunRow).where(CrawlRunRow.outcome == "running")):
-            if run.pid is None or _alive(run.pid):  # no pid: not ours to judge
-                continue
-            run.outcome, run.finished_at = "failed", now()
-            run.error = run.error or "abandoned: the crawl process is gone"
-            closed.append(run.id)
-    return closed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -13,7 +13,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,59 +23,10 @@ from crawler.profiles import Config, load_config
 from monitor.notify import Dispatcher, NotifySettings, backoff, shown_target
 from storage.archive import Archive
 from storage.models_notify import ChangeNoticeRow, DeliveryRow
+from tests.daemon_helpers import Receiver
 from tests.plugins.archive import fetched, gone
 
 SITE = "s1"
-
-
-class Receiver:
-    """A JSON webhook (Apprise ``json://``) on a fixed loopback port that can fail or go away."""
-
-    def __init__(self, port: int = 0) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.status = 200
-        self.hits = 0
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self.port = port
-        self.start()
-
-    @property
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.port}/hook"
-
-    def start(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver._lock:
-                    receiver.hits += 1
-                    status = receiver.status
-                    if status == 200:
-                        receiver.messages.append(json.loads(body))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.port = self._server.server_port
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def titles(self) -> list[str]:
-        with self._lock:
-            return [m["title"] for m in self.messages]
 
 
 @pytest.fixture

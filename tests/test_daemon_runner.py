@@ -1,0 +1,106 @@
+"""One crawl in a child process: every way a crawl can die is recorded in ``crawl_runs``.
+
+These run the real ``tgwatch crawl`` against the shared fixture server (v1, no faults); failures
+are forced through ``TGWATCH_TEST_FAULTS`` (the runner hands the crawl ``TGWATCH_TEST_CRASH``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from fixtures.config import site_config
+from fixtures.testing import FixtureServer
+from monitor.runner import TEST_FAULTS_ENV, CrawlRunner, RunnerSettings
+from monitor.settle import sweep_abandoned
+from storage.archive import Archive
+from storage.models import CrawlRunRow
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = "longan"
+FAST = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "TGWATCH_EXTRACT_WORKERS=0", "RETRY_TIMES=0",
+        "DOWNLOAD_TIMEOUT=5")
+
+
+@pytest.fixture
+def setup(tmp_path: Path, fixture_server: FixtureServer) -> tuple[Archive, dict[str, str], Path]:
+    config = tmp_path / "tgwatch.toml"
+    config.write_text(site_config(fixture_server.url, sites=[SITE]), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    env = {**os.environ, "TGWATCH_DB": url, TEST_FAULTS_ENV: str(faults),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    archive = Archive.open(url)
+    yield archive, env, config
+    archive.close()
+
+
+def _runner(setup: tuple[Archive, dict[str, str], Path], **settings: object) -> CrawlRunner:
+    archive, env, config = setup
+    options = RunnerSettings(**{"timeout": 120.0, "crawl_settings": FAST, **settings})  # type: ignore[arg-type]
+    return CrawlRunner(archive, env, str(config), options)
+
+
+def _arm(setup: tuple[Archive, dict[str, str], Path], kind: str) -> None:
+    Path(setup[1][TEST_FAULTS_ENV], SITE).write_text(kind, encoding="utf-8")
+
+
+def _rows(archive: Archive) -> list[CrawlRunRow]:
+    with archive.reading() as session:
+        return list(session.scalars(select(CrawlRunRow).order_by(CrawlRunRow.id)))
+
+
+def test_crashes_are_recorded_and_the_next_crawl_runs(setup: tuple[Archive, dict[str, str], Path]) -> None:
+    runner = _runner(setup, memory_mb=768)
+    reports = []
+    for kind in ("raise", "kill", "memory", None):
+        if kind:
+            _arm(setup, kind)
+        reports.append(runner.run(SITE))
+    raised, killed, starved, fine = reports
+    assert raised.outcome == "failed" and "forced crash" in (raised.error or "")
+    assert killed.outcome == "failed" and killed.returncode == -9 and "SIGKILL" in (killed.error or "")
+    assert starved.outcome == "failed" and "MemoryError" in (starved.error or "")
+    assert fine.outcome == "ok" and fine.counts["new"] == 13 and fine.summary.startswith("pages fetched")
+    rows = _rows(setup[0])
+    assert [r.outcome for r in rows] == ["failed", "failed", "failed", "ok"]
+    assert all(r.finished_at is not None and r.site == SITE for r in rows)
+    assert rows[1].pid == killed_pid(rows[1]) and rows[1].error == killed.error  # the child's own row, completed
+
+
+def killed_pid(row: CrawlRunRow) -> int | None:
+    return row.pid
+
+
+def test_a_hanging_crawl_is_stopped_and_recorded_as_timeout(setup: tuple[Archive, dict[str, str], Path]) -> None:
+    """The "hang" fault blocks the crawl's reactor, so SIGTERM cannot stop it: SIGKILL must."""
+    runner = _runner(setup, timeout=4.0, term_grace=1.0)
+    _arm(setup, "hang")
+    started = time.monotonic()
+    report = runner.run(SITE)
+    assert time.monotonic() - started < 4.0 + 1.0 + 5.0
+    assert report.outcome == "timeout" and (report.error or "").startswith("no result after 4 s")
+    assert [r.outcome for r in _rows(setup[0])] == ["timeout"]
+
+
+def test_a_crawl_that_never_starts_gets_a_row(setup: tuple[Archive, dict[str, str], Path]) -> None:
+    archive, env, _ = setup
+    runner = CrawlRunner(archive, env, str(setup[2]), RunnerSettings(crawl_settings=("NOT_A_PAIR",)))
+    report = runner.run(SITE)
+    assert report.outcome == "failed" and report.returncode == 2
+    assert "NAME=VALUE" in (report.error or "")
+    assert [r.outcome for r in _rows(archive)] == ["failed"]
+
+
+def test_sweep_closes_runs_of_dead_processes(setup: tuple[Archive, dict[str, str], Path]) -> None:
+    archive = setup[0]
+    dead = archive.start_run(SITE, pid=2**22 + 12345)  # beyond pid_max on most systems: not alive
+    alive = archive.start_run(SITE, pid=os.getpid())
+    assert sweep_abandoned(archive) == [dead]
+    outcomes = {r.id: r.outcome for r in _rows(archive)}
+    assert outcomes == {dead: "failed", alive: "running"}
