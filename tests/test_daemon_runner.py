@@ -1,4 +1,5 @@
-"""One crawl in a child process: every way a crawl can die is recorded in ``crawl_runs``.
+"""One crawl in a child process: a crawl that hangs, never starts, or whose process vanished is
+recorded in ``crawl_runs`` (crashes, out-of-memory and SIGKILL: ``tests/test_daemon.py``).
 
 These run the real ``tgwatch crawl`` against the shared fixture server (v1, no faults); failures
 are forced through ``TGWATCH_TEST_FAULTS`` (the runner hands the crawl ``TGWATCH_TEST_CRASH``).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,10 +29,10 @@ FAST = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "TGWATCH_EXTRACT_WORKE
 
 
 @pytest.fixture
-def setup(tmp_path: Path, fixture_server: FixtureServer) -> tuple[Archive, dict[str, str], Path]:
+def setup(tmp_path: Path, fixture_server: FixtureServer, archive_url: str) -> Iterator[tuple[Archive, dict[str, str], Path]]:
     config = tmp_path / "tgwatch.toml"
     config.write_text(site_config(fixture_server.url, sites=[SITE]), encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    url = archive_url
     faults = tmp_path / "faults"
     faults.mkdir()
     env = {**os.environ, "TGWATCH_DB": url, TEST_FAULTS_ENV: str(faults),
@@ -53,28 +55,6 @@ def _arm(setup: tuple[Archive, dict[str, str], Path], kind: str) -> None:
 def _rows(archive: Archive) -> list[CrawlRunRow]:
     with archive.reading() as session:
         return list(session.scalars(select(CrawlRunRow).order_by(CrawlRunRow.id)))
-
-
-def test_crashes_are_recorded_and_the_next_crawl_runs(setup: tuple[Archive, dict[str, str], Path]) -> None:
-    runner = _runner(setup, memory_mb=768)
-    reports = []
-    for kind in ("raise", "kill", "memory", None):
-        if kind:
-            _arm(setup, kind)
-        reports.append(runner.run(SITE))
-    raised, killed, starved, fine = reports
-    assert raised.outcome == "failed" and "forced crash" in (raised.error or "")
-    assert killed.outcome == "failed" and killed.returncode == -9 and "SIGKILL" in (killed.error or "")
-    assert starved.outcome == "failed" and "MemoryError" in (starved.error or "")
-    assert fine.outcome == "ok" and fine.counts["new"] == 13 and fine.summary.startswith("pages fetched")
-    rows = _rows(setup[0])
-    assert [r.outcome for r in rows] == ["failed", "failed", "failed", "ok"]
-    assert all(r.finished_at is not None and r.site == SITE for r in rows)
-    assert rows[1].pid == killed_pid(rows[1]) and rows[1].error == killed.error  # the child's own row, completed
-
-
-def killed_pid(row: CrawlRunRow) -> int | None:
-    return row.pid
 
 
 def test_a_hanging_crawl_is_stopped_and_recorded_as_timeout(setup: tuple[Archive, dict[str, str], Path]) -> None:

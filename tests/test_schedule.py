@@ -58,10 +58,10 @@ def _config(tmp_path: Path, schedules: dict[str, str | None]) -> Config:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'jobs.db'}"
-    Archive.open(url).close()  # migrations create apscheduler_jobs
-    yield url
+def db_url(archive_url: str) -> Iterator[str]:
+    """An archive on each backend: the job table lives in it (migration 0002)."""
+    Archive.open(archive_url).close()
+    yield archive_url
 
 
 def _scheduler(url: str) -> BackgroundScheduler:
