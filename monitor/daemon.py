@@ -19,7 +19,7 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -150,10 +150,11 @@ class Daemon:
 
     def _on_job_event(self, event: JobEvent) -> None:
         site = site_of_job(event.job_id)
+        what = "crawl" if site else event.job_id  # the other job is the dispatcher's
         if event.code == EVENT_JOB_MAX_INSTANCES:
-            log_event(self.log, "crawl.skipped", site=site, reason="the previous crawl is still running")
+            log_event(self.log, f"{what}.skipped", site=site, reason="the previous run is still going")
         elif event.code == EVENT_JOB_MISSED:
-            log_event(self.log, "crawl.missed", logging.WARNING, site=site, scheduled=event.scheduled_run_time)
+            log_event(self.log, f"{what}.missed", logging.WARNING, site=site, scheduled=event.scheduled_run_time)
         elif event.code == EVENT_JOB_ERROR:
             log_event(self.log, "job.error", logging.ERROR, job=event.job_id, error=repr(event.exception))
 
@@ -169,7 +170,8 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         try:
-            for run_id in sweep_abandoned(self.archive):
+            stale = timedelta(seconds=2 * self.settings.runner.timeout)
+            for run_id in sweep_abandoned(self.archive, stale):
                 log_event(self.log, "crawl.abandoned", logging.WARNING, run_id=run_id)
             self.scheduler.start(paused=True)
             try:
@@ -230,7 +232,7 @@ def command(app: AppContext, default_schedule: str, crawl_timeout: float, crawl_
       tgwatch --config tgwatch.toml daemon --default-schedule "every 30 minutes" --log-format json
     """
     try:
-        make_trigger(default_schedule, 0, datetime.now().astimezone().tzinfo)  # type: ignore[arg-type]
+        make_trigger(default_schedule, 0, timezone.utc)
     except ConfigError:
         raise ConfigError("--default-schedule", f"{default_schedule!r} is not 'every N minutes' nor a crontab line") from None
     parse_overrides(crawl_settings)  # a malformed pair fails here, in one line, not in every crawl

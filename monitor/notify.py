@@ -162,6 +162,8 @@ class Dispatcher:
             ok, error = False, f"{type(exc).__name__}: {exc}"
         with self.archive.writing() as session:
             done = session.get(DeliveryRow, delivery_id)
+            if done is None:  # its change was deleted meanwhile: nothing left to mark
+                return ok
             at = now()
             if ok:
                 done.status, done.sent_at, done.last_error = "sent", at, None

@@ -34,8 +34,8 @@ TEST_CRASH_ENV = "TGWATCH_TEST_CRASH"
 """Set by the runner in a child's environment to make that crawl fail on purpose (tests only)."""
 
 TEST_FAULTS_ENV = "TGWATCH_TEST_FAULTS"
-"""A directory; a file named after a site (or ``any``) holding a fault kind arms that fault for the
-site's next crawl only (the runner consumes the file). Used by the daemon tests."""
+"""A directory; a file named after a site (or ``any``) holding fault kinds, one per line, arms them
+for the site's next crawls in turn (the runner consumes them). Used by the daemon tests."""
 
 FAULT_KINDS = ("raise", "exit", "kill", "hang", "memory")
 _POLL = 0.1  # seconds between checks of a running child: the daemon's reaction time to a stop
@@ -71,7 +71,7 @@ def test_crash_hook() -> None:
     if kind == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     if kind == "hang":
-        while True:  # ignores SIGTERM's graceful path on purpose: only SIGKILL ends it
+        while True:  # blocks the crawl (its reactor, too): only a signal ends it
             time.sleep(1)
     if kind == "memory":
         soft, _ = resource.getrlimit(resource.RLIMIT_AS)
@@ -80,6 +80,9 @@ def test_crash_hook() -> None:
         hog = []
         while True:  # ends in MemoryError at the limit
             hog.append(bytearray(64 << 20))
+
+
+test_crash_hook.__test__ = False  # type: ignore[attr-defined]  # not a test, whatever its name
 
 
 def take_test_fault(site: str, env: dict[str, str]) -> str | None:

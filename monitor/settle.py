@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -94,15 +94,19 @@ def settle_run(
         )
 
 
-def sweep_abandoned(archive: Archive) -> list[int]:
+def sweep_abandoned(archive: Archive, older_than: timedelta | None = None) -> list[int]:
     """Close runs left ``running`` by crawl processes that no longer exist (a daemon killed hard).
 
-    Their changes would otherwise wait for the outbox forever, which only announces finished runs.
+    A run counts as abandoned when its pid is gone from this machine, or when it started longer
+    ago than ``older_than`` (its pid may have been reused). Its changes would otherwise wait for
+    the outbox forever, which only announces finished runs.
     """
     closed = []
+    cutoff = now() - older_than if older_than is not None else None
     with archive.writing() as session:
         for run in session.scalars(select(CrawlRunRow).where(CrawlRunRow.outcome == "running")):
-            if run.pid is None or _alive(run.pid):  # no pid: not ours to judge
+            stale = cutoff is not None and run.started_at < cutoff
+            if not stale and (run.pid is None or _alive(run.pid)):  # no pid: not ours to judge
                 continue
             run.outcome, run.finished_at = "failed", now()
             run.error = run.error or "abandoned: the crawl process is gone"

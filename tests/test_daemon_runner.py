@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def test_sweep_closes_runs_of_dead_processes(setup: tuple[Archive, dict[str, str
     archive = setup[0]
     dead = archive.start_run(SITE, pid=2**22 + 12345)  # beyond pid_max on most systems: not alive
     alive = archive.start_run(SITE, pid=os.getpid())
-    assert sweep_abandoned(archive) == [dead]
+    assert sweep_abandoned(archive, timedelta(hours=1)) == [dead]
     outcomes = {r.id: r.outcome for r in _rows(archive)}
     assert outcomes == {dead: "failed", alive: "running"}
+    time.sleep(0.01)
+    assert sweep_abandoned(archive, timedelta(0)) == [alive]  # too old to be a live crawl: pid reused
