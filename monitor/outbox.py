@@ -66,14 +66,45 @@ def excerpt(change: ChangeInfo) -> str:
     out: list[str] = []
     for name in change.fields:
         if name == "text":
-            diff = difflib.unified_diff(old.text.splitlines(), new.text.splitlines(), lineterm="", n=0)
-            out += [_clip(d) for d in diff if d[:1] in "+-" and not d.startswith(("+++", "---"))]
+            out += _text_diff(old.text.splitlines(), new.text.splitlines())
         else:
             before, after = getattr(old, name), getattr(new, name)
             out += [f"{name}: {_clip(str(before or '-'), 90)} → {_clip(str(after or '-'), 90)}"]
     if len(out) > EXCERPT_LINES:
         out = out[:EXCERPT_LINES] + [f"… ({len(out) - EXCERPT_LINES} more lines)"]
     return "\n".join(out)
+
+
+def _around(before: str, after: str, context: int = 60) -> tuple[str, str]:
+    """Both lines cut to where they differ, with some context, so a long paragraph's edit shows."""
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < min(len(before), len(after)) - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    cut = before.rfind(" ", 0, max(0, start - context)) + 1  # a word's start, or the line's
+
+    def piece(line: str) -> str:
+        stop = min(len(line), len(line) - end + context)
+        return ("…" if cut else "") + line[cut:stop] + ("…" if stop < len(line) else "")
+
+    return piece(before), piece(after)
+
+
+def _text_diff(old: list[str], new: list[str]) -> list[str]:
+    """``-``/``+`` lines of the text's difference; a changed line is shown around its change."""
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        if op == "replace" and i2 - i1 == j2 - j1:
+            for before, after in zip(old[i1:i2], new[j1:j2]):
+                shown_before, shown_after = _around(before, after)
+                out += [_clip("-" + shown_before), _clip("+" + shown_after)]
+            continue
+        out += [_clip("-" + line) for line in old[i1:i2]] + [_clip("+" + line) for line in new[j1:j2]]
+    return out
 
 
 def render(change: ChangeInfo) -> tuple[str, str]:

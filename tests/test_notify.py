@@ -212,3 +212,18 @@ def test_outbox_models_match_migration_0002(archive: Archive) -> None:
     with archive.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_object": include, "compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_a_long_paragraph_edit_shows_where_it_changed() -> None:
+    from monitor.outbox import _text_diff
+
+    paragraph = ("Cũng tại hội nghị, báo cáo viên Ban Tuyên giáo Tỉnh ủy đã thông tin một số nội dung mới về công tác "
+                 "chuẩn bị đại hội đảng bộ các cấp nhiệm kỳ 2025 - 2030, những điểm cần lưu ý trong tuyên truyền "
+                 "đại hội và kết quả thực hiện nghị quyết của Đảng bộ tỉnh.")
+    edited = paragraph.replace("kết quả thực hiện", "kết quả bước đầu thực hiện")
+    before, after, added = _text_diff(["Mở đầu.", paragraph], ["Mở đầu.", edited, "Đoạn mới."])
+    assert before.startswith("-…") and after.startswith("+…")
+    assert "kết quả thực hiện" in before and "kết quả bước đầu thực hiện" in after
+    assert len(after) < len(edited)  # cut around the change, at a word's start
+    assert after[2] != " " and edited.find(after[2:12]) > 0
+    assert added == "+Đoạn mới."
