@@ -98,12 +98,11 @@ def _text_diff(old: list[str], new: list[str]) -> list[str]:
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if op == "equal":
             continue
-        if op == "replace" and i2 - i1 == j2 - j1:
-            for before, after in zip(old[i1:i2], new[j1:j2]):
-                shown_before, shown_after = _around(before, after)
-                out += [_clip("-" + shown_before), _clip("+" + shown_after)]
-            continue
-        out += [_clip("-" + line) for line in old[i1:i2]] + [_clip("+" + line) for line in new[j1:j2]]
+        paired = min(i2 - i1, j2 - j1) if op == "replace" else 0  # edited lines, in order
+        for before, after in zip(old[i1:i1 + paired], new[j1:j1 + paired]):
+            shown_before, shown_after = _around(before, after)
+            out += [_clip("-" + shown_before), _clip("+" + shown_after)]
+        out += [_clip("-" + line) for line in old[i1 + paired:i2]] + [_clip("+" + line) for line in new[j1 + paired:j2]]
     return out
 
 
