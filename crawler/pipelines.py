@@ -12,6 +12,7 @@ import asyncio
 import atexit
 import logging
 import multiprocessing
+import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,6 +40,17 @@ _pools: dict[tuple[int, str], ProcessPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
+def forkserver_preload() -> list[str]:
+    """Modules the fork server imports once, so that each worker forked from it starts warm.
+
+    Workers re-run the main module (multiprocessing's rule); with it preloaded that costs nothing.
+    """
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    named = [spec.name] if spec is not None and spec.name and not spec.name.endswith("__main__") else []
+    return ["__main__", *named, "crawler.worker", "crawler.extract"]
+
+
 def extraction_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
     """One pool per process and size, shared by every crawler of the process and kept to its exit.
 
@@ -51,7 +63,7 @@ def extraction_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
         if pool is None:
             context = multiprocessing.get_context(start_method)
             if start_method == "forkserver":
-                context.set_forkserver_preload(["crawler.worker", "crawler.extract"])
+                context.set_forkserver_preload(forkserver_preload())
             pool = ProcessPoolExecutor(workers, mp_context=context, initializer=warm_up)
             for _ in range(workers):  # start the workers now, while the first pages download
                 pool.submit(warm_up)
