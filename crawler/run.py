@@ -17,7 +17,7 @@ from typing import Any
 # importing it builds deprecated TLS aliases with ``inspect.stack()``, whose cost grows with the
 # depth of the stack (about a second per crawl when left to the downloader).
 import scrapy.core.downloader.handlers.http11  # noqa: F401
-from scrapy import signals
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_from_coro
@@ -80,9 +80,12 @@ class CrawlSummary:
 
 @dataclass(frozen=True)
 class Batch:
-    """Sites crawled side by side; ``before`` runs first (the demo moves its server to v2 there)."""
+    """Sites crawled side by side; ``before`` runs first (the demo moves its server to v2 there).
 
-    sites: Sequence[str]
+    A site is a configured site's name, or any spider class (the benchmark's bare spider).
+    """
+
+    sites: Sequence[str | type[Spider]]
     before: Callable[[], None] | None = None
 
 
@@ -137,7 +140,8 @@ def run_crawls(
     """
     process = CrawlerProcess(settings)
     loader = process.spider_loader
-    check_sites((n for b in batches for n in b.sites), loader.list(), settings.get("TGWATCH_CONFIG") or "sites")
+    names = (n for b in batches for n in b.sites if isinstance(n, str))
+    check_sites(names, loader.list(), settings.get("TGWATCH_CONFIG") or "sites")
     launched: list[list[Crawler]] = []
     errors: list[Failure] = []
     over: list[bool] = []  # set once the last batch is done (maybe before the reactor even runs)
@@ -147,7 +151,7 @@ def run_crawls(
             batch = batches[index]
             if batch.before is not None:
                 batch.before()
-            crawlers = [process.create_crawler(loader.load(name)) for name in batch.sites]
+            crawlers = [process.create_crawler(loader.load(s) if isinstance(s, str) else s) for s in batch.sites]
         except Exception:
             errors.append(Failure())
             stop_reactor()
