@@ -270,3 +270,27 @@ def test_summary_line_adds_up_the_sites() -> None:
                                           "failed checks 1")
     assert CrawlSummary([one, two]).line() == ("pages fetched 12, new 3, edited 1, unchanged 5, removed 0, "
                                                "failed checks 1, restored 1 (interrupted)")
+
+
+# --- settings are defaulted and documented once -----------------------------------------------------
+def test_every_tgwatch_setting_is_documented_and_used() -> None:
+    import ast
+    import re
+
+    source = Path(crawl_settings_module.__file__).read_text(encoding="utf-8")
+    body = ast.parse(source).body
+    documented = {
+        node.targets[0].id
+        for node, following in zip(body, body[1:])
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id.startswith("TGWATCH_")
+        and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
+    }
+    defined = {name for name in dir(crawl_settings_module) if name.startswith("TGWATCH_")}
+    assert defined == documented
+    code = "\n".join(p.read_text(encoding="utf-8") for folder in ("crawler", "monitor")
+                     for p in (Path(crawl_settings_module.__file__).parent.parent / folder).rglob("*.py")
+                     if p.name != "settings.py")
+    read = set(re.findall(r'"(TGWATCH_[A-Z_]+)"', code)) - {"TGWATCH_TEST_CRASH", "TGWATCH_TEST_FAULTS"}
+    assert read - {"TGWATCH_DB", "TGWATCH_CONFIG"} <= defined
+    assert defined - {"TGWATCH_DB", "TGWATCH_CONFIG"} <= read
