@@ -149,21 +149,19 @@ def report(summaries: list[CrawlSummary], marks: list[float]) -> None:
     """``marks``: when each batch started, then the end."""
     seconds = [b - a for a, b in zip(marks, marks[1:])]
     labels = ["tgwatch v1 (all new)", "tgwatch v2 (edits, removals)", "tgwatch v2 again (unchanged)"]
-    rows = []
+    rows: list[tuple[Row, Row, str]] = []
     for index, label in enumerate(labels):
         ours, bare = summaries[2 * index], summaries[2 * index + 1]
         rechecks = sum(int(r.stats.get("tgwatch/rechecks", 0)) for r in ours.results)
         not_modified = sum(int(r.stats.get("tgwatch/not_modified", 0)) for r in ours.results)
         share = f"{not_modified}/{rechecks} = {not_modified / rechecks:.0%}" if rechecks else "-"
+        bare_pages = int(bare.results[0].stats.get("response_received_count", 0))
         rows.append((row(label, ours.totals["pages"], seconds[2 * index], share),
-                     row("  bare scrapy, same URLs", int(bare.results[0].stats.get("response_received_count", 0)),
-                         seconds[2 * index + 1])))
-        print_line = ours.line()
-        rows[-1] = (*rows[-1], print_line)
+                     row("  bare scrapy, same URLs", bare_pages, seconds[2 * index + 1]), ours.line()))
     print(f"{'crawl':30} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'ms/page':>8}  re-checks answered 304")
     for ours_row, bare_row, _ in rows:
-        for label, pages, secs, rate, ms, share in (ours_row, bare_row):
-            print(f"{label:30} {pages:6d} {secs:8.2f} {rate:8.1f} {ms:8.1f}  {share}")
+        for name, pages, secs, rate, ms, share in (ours_row, bare_row):
+            print(f"{name:30} {pages:6d} {secs:8.2f} {rate:8.1f} {ms:8.1f}  {share}")
         if bare_row[3] and ours_row[3]:
             print(f"{'  tgwatch / bare':30} {'':6} {ours_row[2] / bare_row[2]:7.2f}x {ours_row[3] / bare_row[3]:7.2f}x "
                   f"{ours_row[4] / bare_row[4]:7.2f}x")

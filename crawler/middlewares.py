@@ -18,10 +18,11 @@ from w3lib.url import safe_url_string
 from crawler.extensions import ArchiveRun
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
-    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class ArticleRedirectMiddleware:
             return response
         if meta.get("dont_redirect") or b"Location" not in response.headers:
             return response
-        location = response.headers[b"Location"].decode("latin-1")
+        location = (response.headers.get(b"Location") or b"").decode("latin-1")
         target = safe_url_string(response.urljoin(location))
         is_article = getattr(self.crawler.spider, "is_article_url", None)
         if is_article is None or is_article(target):
@@ -114,7 +115,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         attempt = max(1, int(retry.meta.get("retry_times", 1)))
         wait = self.backoff * 2 ** (attempt - 1)
         if response is not None:
-            after = response.headers.get(b"Retry-After", b"").decode("latin-1").strip()
+            after = (response.headers.get(b"Retry-After") or b"").decode("latin-1").strip()
             if after.isdigit():
                 wait = max(wait, float(after))
         return min(wait, self.backoff_max)

@@ -28,8 +28,9 @@ from storage.errors import ArchiveError
 from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy.crawler import Crawler
-    from typing_extensions import Self
 
     from crawler.profiles import SiteProfile
 

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Protocol
 from storage.errors import ConfigError
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy.crawler import Crawler
-    from typing_extensions import Self
 
     from storage.reads import KnownArticle
 

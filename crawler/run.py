@@ -195,7 +195,7 @@ def run_crawls(
 
         over.append(True)
         with suppress(RuntimeError):
-            reactor.stop()  # type: ignore[attr-defined]
+            reactor.stop()  # type: ignore[attr-defined,misc]
 
     if not batches:
         return []

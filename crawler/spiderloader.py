@@ -8,6 +8,7 @@ a subclass named after it that carries its profile.
 
 from __future__ import annotations
 
+import builtins
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,9 +18,10 @@ from crawler.profiles import Config, SiteProfile, load_config
 from crawler.spiders.site import SiteSpider
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy import Request
     from scrapy.settings import BaseSettings
-    from typing_extensions import Self
 
 DEFAULT_CONFIG = "tgwatch.toml"
 
@@ -66,5 +68,5 @@ class SiteSpiderLoader:
     def list(self) -> list[str]:
         return sorted(self._spiders)
 
-    def find_by_request(self, request: Request) -> list[str]:
+    def find_by_request(self, request: Request) -> builtins.list[str]:
         return [name for name, cls in self._spiders.items() if cls.handles_request(request)]

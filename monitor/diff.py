@@ -78,13 +78,13 @@ def render(pieces: list[Piece], *, color: bool, context: int = CONTEXT) -> str:
             words = elide(piece.words, first=index == 0, last=index == len(pieces) - 1, context=context)
             parts.append(join(words))
             continue
-        words = list(piece.words)
+        changed = list(piece.words)
         before = after = ""
-        while words and words[0] == "\n":
-            before, words = before + "\n", words[1:]
-        while words and words[-1] == "\n":
-            after, words = after + "\n", words[:-1]
-        text = join(words)
+        while changed and changed[0] == "\n":
+            before, changed = before + "\n", changed[1:]
+        while changed and changed[-1] == "\n":
+            after, changed = after + "\n", changed[:-1]
+        text = join(changed)
         if color:
             style = {"fg": "red", "strikethrough": True} if piece.op == "delete" else {"fg": "green", "bold": True}
             marked = click.style(text, **style)  # type: ignore[arg-type]

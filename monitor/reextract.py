@@ -16,7 +16,6 @@ from typing import TypeVar
 import click
 
 from monitor.context import AppContext
-from storage.errors import ConfigError
 
 BATCH = 64
 T = TypeVar("T")
@@ -51,13 +50,12 @@ def command(app: AppContext, sites: tuple[str, ...], workers: int) -> None:
     from crawler.items import Page
     from crawler.pipelines import extraction_pool
     from crawler.profiles import profile_for_url
+    from crawler.run import check_sites
     from crawler.worker import read_page
 
     config = app.config
-    unknown = [s for s in sites if s not in config.sites]
+    check_sites(sites, config.sites, config.source)
     archive = app.archive()
-    if unknown:
-        raise ConfigError(config.source, f"no site named {unknown[0]!r} (configured: {', '.join(sorted(config.sites))})")
     pool = extraction_pool(workers, "forkserver") if workers > 0 else None
     read = Counter[str]()
     fields = Counter[str]()

@@ -33,6 +33,9 @@ FAST = {
     "TGWATCH_RETRY_BACKOFF_MAX": "0.05",
     "DOWNLOAD_TIMEOUT": "2",
 }
+IN_THREAD = {"TGWATCH_EXTRACT_WORKERS": "0"}
+"""For tests about something else than extraction: no worker processes to start (the scenario,
+fault, kill and scrapy tests keep the process pool)."""
 Flags = dict[tuple[str, str], list[tuple[str, frozenset[str]]]]
 
 

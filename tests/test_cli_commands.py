@@ -1,5 +1,8 @@
 """End to end: ``changes``, ``diff``, ``search``, ``sites``, ``reextract`` and ``crawl``'s own errors
 on a small crawled archive (one fixture site, v1 then v2 twice), and ``demo``.
+
+The archive is crawled once and every command checked on it in one test (a module fixture would be
+crawled again by each xdist worker); each command has its own ``check_*`` function.
 """
 
 from __future__ import annotations
@@ -10,10 +13,8 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from fixtures.gold import load_gold, load_scenario
@@ -21,25 +22,27 @@ from fixtures.testing import FixtureServer
 from monitor.changes import COLUMNS
 from monitor.cli import COMMAND_MODULES, main
 from storage.search import fold
-from tests.crawl_helpers import ROOT, crawl, path_of, query, write_config
+from tests.crawl_helpers import IN_THREAD, ROOT, crawl, path_of, query, write_config
 
 SITE = "longan"
 MY_COMMANDS = ("monitor.crawl", "monitor.changes", "monitor.diff", "monitor.search", "monitor.sql",
                "monitor.reextract", "monitor.sites", "monitor.demo")
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """An archive of one fixture site crawled at v1 and twice at v2, and its config."""
-    directory = tmp_path_factory.mktemp("crawled")
-    db = f"sqlite:///{directory / 'archive.db'}"
-    with FixtureServer() as server:
-        config = write_config(directory, server, sites=[SITE])
-        crawl(db, config)
-        server.set_version("v2")
-        crawl(db, config)
-        crawl(db, config)
-    yield db, config
+def test_commands_on_a_crawled_archive(fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    config = write_config(tmp_path, fresh_fixture_server, sites=[SITE])
+    crawl(db, config, settings=IN_THREAD)
+    fresh_fixture_server.set_version("v2")
+    crawl(db, config, settings=IN_THREAD)
+    crawl(db, config, settings=IN_THREAD)
+    crawled = (db, config)
+    check_changes(crawled)
+    check_diff(crawled)
+    check_search(crawled)
+    check_sites(crawled)
+    check_reextract(crawled)
+    check_unknown_site(crawled)
 
 
 def tg(db: str, config: Path | None, *args: str) -> tuple[int, str, str]:
@@ -55,7 +58,7 @@ def scenario_kinds() -> Counter[str]:
     return Counter({"new": len(entries), "edited": verdicts["edited"], "removed": verdicts["removed"]})
 
 
-def test_changes_lists_the_flags_newest_first(crawled: tuple[str, Path]) -> None:
+def check_changes(crawled: tuple[str, Path]) -> None:
     db, config = crawled
     code, out, err = tg(db, config, "changes", "--format", "json")
     assert code == 0, err
@@ -72,7 +75,7 @@ def test_changes_lists_the_flags_newest_first(crawled: tuple[str, Path]) -> None
     assert code == 2 and err.startswith("tgwatch: error: last tuesday: not a time")
 
 
-def test_diff_shows_the_edit(crawled: tuple[str, Path]) -> None:
+def check_diff(crawled: tuple[str, Path]) -> None:
     db, config = crawled
     edits = [(path, e) for path, e in load_scenario()[SITE].items() if e["verdict"] == "edited"]
     by_text = next(path for path, e in edits if "text" in e["fields"])
@@ -94,7 +97,7 @@ def test_diff_shows_the_edit(crawled: tuple[str, Path]) -> None:
     assert code == 2 and "no such article" in err
 
 
-def test_search_ignores_diacritics(crawled: tuple[str, Path]) -> None:
+def check_search(crawled: tuple[str, Path]) -> None:
     db, config = crawled
     gold = load_gold("v2", SITE)[0]
     word = max(re.findall(r"\w+", gold["title"]), key=len)
@@ -107,7 +110,7 @@ def test_search_ignores_diacritics(crawled: tuple[str, Path]) -> None:
     assert all("«" in h["snippet"] for h in hits)
 
 
-def test_sites_lists_the_config(crawled: tuple[str, Path]) -> None:
+def check_sites(crawled: tuple[str, Path]) -> None:
     db, config = crawled
     code, out, _ = tg(db, config, "sites", "--format", "json")
     assert code == 0
@@ -117,7 +120,7 @@ def test_sites_lists_the_config(crawled: tuple[str, Path]) -> None:
     assert code == 0 and "tuyengiao" in out
 
 
-def test_reextract_reads_every_capture_again(crawled: tuple[str, Path]) -> None:
+def check_reextract(crawled: tuple[str, Path]) -> None:
     db, config = crawled
     versions = query(db, "SELECT count(*) FROM versions")[0][0]
     code, out, err = tg(db, config, "reextract", SITE, "--workers", "0")
@@ -127,7 +130,7 @@ def test_reextract_reads_every_capture_again(crawled: tuple[str, Path]) -> None:
     assert code == 2 and "no site named 'nowhere'" in err
 
 
-def test_crawl_refuses_an_unknown_site(crawled: tuple[str, Path]) -> None:
+def check_unknown_site(crawled: tuple[str, Path]) -> None:
     db, config = crawled
     code, _, err = tg(db, config, "crawl", "nowhere")
     assert code == 2 and err.strip().startswith("tgwatch: error:") and "no site named 'nowhere'" in err

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from click.testing import CliRunner
 from fixtures.testing import FixtureServer
 from monitor.cli import main
 from storage.archive import Archive
-from tests.crawl_helpers import FAST, ROOT, counts, settings_args, write_config
+from tests.crawl_helpers import FAST, IN_THREAD, ROOT, counts, settings_args, write_config
 from tests.plugins.archive import fetched
 
 WRITES = [
@@ -76,11 +77,11 @@ def test_sql_formats_and_limit(small_archive: str) -> None:
 
 
 def test_reader_never_sees_a_locked_database(fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
-    config = write_config(tmp_path, fresh_fixture_server)
+    config = write_config(tmp_path, fresh_fixture_server, sites=["tuyengiao"])
     db = f"sqlite:///{tmp_path / 'archive.db'}"
     Archive.open(db).close()  # the schema exists before the first read
     command = [sys.executable, "-m", "monitor.cli", "--db", db, "--config", str(config), "crawl",
-               "--recheck", "all", *settings_args(FAST)]
+               "--recheck", "all", *settings_args({**FAST, **IN_THREAD})]
     crawl = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env={**os.environ, "PYTHONPATH": str(ROOT)})
     seen: list[int] = []
@@ -88,6 +89,7 @@ def test_reader_never_sees_a_locked_database(fresh_fixture_server: FixtureServer
         code, out, err = sql(db, "SELECT count(*) AS n FROM versions", "--format", "json")
         assert code == 0 and "locked" not in err, err
         seen.append(json.loads(out)[0]["n"])
+        time.sleep(0.02)  # a reader in a loop, not a busy loop starving the crawl of CPU
     out, err = crawl.communicate()
     assert crawl.returncode == 0, err
     assert len(seen) >= 3 and seen == sorted(seen)

@@ -227,7 +227,8 @@ def test_recheck_modes() -> None:
 
 
 # --- extraction worker and pipeline ---------------------------------------------------------------
-def fixture_page(version: str, path: str, *, body: bytes | None = None, ctype: str = "text/html; charset=utf-8") -> Page:
+def fixture_page(version: str, path: str, *, body: bytes | None = None,
+                 ctype: str = "text/html; charset=utf-8") -> Page:
     data = page_path(version, path).read_bytes() if body is None else body
     return Page(url=BASE.rstrip("/") + path, status=200, headers={"content-type": ctype}, body=data)
 

@@ -19,7 +19,16 @@ from fixtures.gold import load_scenario
 from fixtures.testing import FixtureServer
 from storage.archive import Archive
 from tests.crawl_helpers import (
-    FAST, ROOT, crawl, expected_flags, flagged, live_paths, path_of, query, settings_args, write_config,
+    FAST,
+    ROOT,
+    crawl,
+    expected_flags,
+    flagged,
+    live_paths,
+    path_of,
+    query,
+    settings_args,
+    write_config,
 )
 
 FAULT_KINDS = ("503", "timeout", "reset", "truncated", "garbage", "empty")
@@ -44,7 +53,7 @@ def test_faults_are_failed_checks_never_removals(fresh_fixture_server: FixtureSe
     faulted = crawl(db, config)
     assert f"failed checks {len(victims)}" in faulted
     after_faults = flagged(db)
-    for (site, path), flags in after_faults.items():
+    for (_, path), flags in after_faults.items():
         kinds = [kind for kind, _ in flags]
         assert "removed" not in kinds, (path, flags)  # one crawl gives at most one removal signal
         if path in victims:

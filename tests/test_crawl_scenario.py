@@ -15,7 +15,14 @@ from pathlib import Path
 from fixtures.gold import load_scenario
 from fixtures.testing import FixtureServer
 from tests.crawl_helpers import (
-    counts, crawl, expected_flags, flagged, live_paths, path_of, query, write_config,
+    counts,
+    crawl,
+    expected_flags,
+    flagged,
+    live_paths,
+    path_of,
+    query,
+    write_config,
 )
 
 SUMMARY = re.compile(r"^pages fetched (\d+), new (\d+), edited (\d+), unchanged (\d+), removed (\d+), "

@@ -11,7 +11,18 @@ from pathlib import Path
 
 from fixtures.gold import robots_traps
 from fixtures.testing import FixtureServer
-from tests.crawl_helpers import FAST, ROOT, crawl, live_paths, path_of, query, settings_args, tgwatch, write_config
+from tests.crawl_helpers import (
+    FAST,
+    IN_THREAD,
+    ROOT,
+    crawl,
+    live_paths,
+    path_of,
+    query,
+    settings_args,
+    tgwatch,
+    write_config,
+)
 
 SNAPSHOT = """
 SELECT a.site, a.url, a.title, a.author, a.category, a.published_at, a.content_hash, v.version, v.text
@@ -61,7 +72,8 @@ def test_robots_txt_is_obeyed(fixture_server: FixtureServer, tmp_path: Path) -> 
     sites = sorted({path.strip("/").split("/")[0] for path in traps})
     config = write_config(tmp_path, fixture_server, sites=sites)
     db = f"sqlite:///{tmp_path / 'archive.db'}"
-    result = tgwatch(db, "crawl", "--recheck", "all", "--log-level", "DEBUG", *settings_args(FAST), config=config)
+    result = tgwatch(db, "crawl", "--recheck", "all", "--log-level", "DEBUG", *settings_args({**FAST, **IN_THREAD}),
+                     config=config)
     urls = {path_of(url) for (url,) in query(db, "SELECT url FROM articles")}
     assert urls == {path for _, path in live_paths("v1", sites)}
     for trap in traps:

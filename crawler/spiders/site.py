@@ -33,9 +33,10 @@ from storage.observation import Failed, Gone, NotModified, Observation
 from storage.urls import canonical_url
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy.crawler import Crawler
     from twisted.python.failure import Failure
-    from typing_extensions import Self
 
     from crawler.recheck import RecheckPolicy
 
@@ -82,6 +83,7 @@ class SiteSpider(Spider):
 
     recheck: str
     follow: re.Pattern[str]
+    max_listings: int
     shared_hosts: frozenset[str] = frozenset()
     policy: RecheckPolicy
 
@@ -172,7 +174,8 @@ class SiteSpider(Spider):
         if failure.check(IgnoreRequest):
             return
         self.crawler.stats.inc_value("tgwatch/listing_failed")
-        logger.warning("%s: listing %s failed: %s", self.name, failure.request.url, describe_failure(failure))
+        url = failure.request.url  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
+        logger.warning("%s: listing %s failed: %s", self.name, url, describe_failure(failure))
 
     # --- article checks -----------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[ArticleCheck]:
@@ -181,7 +184,7 @@ class SiteSpider(Spider):
         check = ArticleCheck(self.name, first_url(request), bool(request.meta.get("tgwatch_known")), now())
         status = response.status
         if 200 <= status < 300:
-            headers = {k.lower(): v for k, v in response.headers.to_unicode_dict().items()}
+            headers = {str(k).lower(): str(v) for k, v in response.headers.to_unicode_dict().items()}
             check.page = Page(url=response.url, status=status, headers=headers, body=response.body)
         else:
             check.observation = self.judge(response, check.fetched_at)
@@ -204,7 +207,7 @@ class SiteSpider(Spider):
         """A check that got no answer (time-out, reset, truncated body...): a failed check."""
         if failure.check(IgnoreRequest):  # robots.txt, offsite: not a check at all
             return
-        request = failure.request
+        request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy for errbacks
         reason = describe_failure(failure)
         check = ArticleCheck(self.name, first_url(request), bool(request.meta.get("tgwatch_known")), now())
         check.observation = Failed(reason=reason, fetched_at=check.fetched_at)
