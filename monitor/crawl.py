@@ -41,6 +41,7 @@ class LiveProgress:
         from rich.live import Live
 
         self.live = Live(console=Console(file=sys.stdout), transient=True, auto_refresh=False)
+        self.table: Any = None  # the last table shown
 
     def __enter__(self) -> LiveProgress:
         self.live.start()
@@ -58,6 +59,7 @@ class LiveProgress:
         for site, stats in running:
             counts = run_counts(stats)
             table.add_row(site, *(str(counts[name]) for name in PROGRESS_COLUMNS))
+        self.table = table
         self.live.update(table, refresh=True)
 
 

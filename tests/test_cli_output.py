@@ -69,3 +69,15 @@ def test_setting_overrides() -> None:
         "DOWNLOAD_DELAY": "2", "TGWATCH_RECHECK_RATIO": "0.5"}
     with pytest.raises(InputError):
         parse_overrides(("DOWNLOAD_DELAY",))
+
+
+def test_live_progress_shows_each_running_crawl(capsys: pytest.CaptureFixture[str]) -> None:
+    from monitor.crawl import LiveProgress
+
+    stats = {"tgwatch/pages": 12, "tgwatch/verdict/new": 3, "tgwatch/verdict/failed": 1}
+    with LiveProgress() as progress:
+        progress([("longan", stats), ("quangtri", {})])
+        table = progress.table
+    assert [c.header for c in table.columns] == ["site", "pages", "new", "edited", "unchanged", "removed", "failed"]
+    assert list(table.columns[0].cells) == ["longan", "quangtri"]
+    assert list(table.columns[1].cells) == ["12", "0"] and list(table.columns[6].cells) == ["1", "0"]
