@@ -8,13 +8,13 @@ old values. A capture in which today's extractor finds nothing is left alone.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 import click
 
+from crawler import settings as defaults
 from monitor.context import AppContext
 
 BATCH = 64
@@ -34,7 +34,7 @@ def _batches(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
 
 @click.command("reextract")
 @click.argument("sites", nargs=-1)
-@click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True,
+@click.option("--workers", type=int, default=defaults.TGWATCH_EXTRACT_WORKERS, show_default=True,
               help="Extraction processes (0: extract in this process).")
 @click.pass_obj
 def command(app: AppContext, sites: tuple[str, ...], workers: int) -> None:
@@ -56,7 +56,7 @@ def command(app: AppContext, sites: tuple[str, ...], workers: int) -> None:
     config = app.config
     check_sites(sites, config.sites, config.source)
     archive = app.archive()
-    pool = extraction_pool(workers, "forkserver") if workers > 0 else None
+    pool = extraction_pool(workers, defaults.TGWATCH_EXTRACT_START_METHOD) if workers > 0 else None
     read = Counter[str]()
     fields = Counter[str]()
     changed_versions = 0
