@@ -32,8 +32,9 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 class ConditionalRequestMiddleware:
     """Adds ``If-None-Match``/``If-Modified-Since`` to re-checks, from what the archive last saw.
 
-    An unchanged page then costs a 304 and no extraction at all. Switched off by
-    ``TGWATCH_CONDITIONAL_REQUESTS = False``.
+    An unchanged page then costs a 304 and no extraction at all. The spider passes the validators
+    it read with the known articles (``tgwatch_validators``); other re-checks ask the archive.
+    Switched off by ``TGWATCH_CONDITIONAL_REQUESTS = False``.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -53,9 +54,11 @@ class ConditionalRequestMiddleware:
             return
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return  # a retry of a request that already has them
-        run = self.crawler.get_extension(ArchiveRun)
-        assert run is not None and self.crawler.spider is not None
-        known = await run_in_thread(run.archive.validators, self.crawler.spider.name, request.url)
+        known = meta.get("tgwatch_validators")
+        if known is None:
+            run = self.crawler.get_extension(ArchiveRun)
+            assert run is not None and self.crawler.spider is not None
+            known = await run_in_thread(run.archive.validators, self.crawler.spider.name, request.url)
         if known is None:
             return
         if known.etag:

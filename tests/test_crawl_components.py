@@ -38,7 +38,7 @@ from fixtures.tree import SITES_DIR, file_for, load_routes
 from storage.archive import Archive
 from storage.content import VN_TZ
 from storage.observation import Failed, Fetched, Gone, NotModified
-from storage.reads import KnownArticle
+from storage.reads import KnownArticle, Validators
 from tests.plugins.archive import fetched
 
 BASE = "http://127.0.0.1:8000/"
@@ -184,14 +184,17 @@ def test_conditional_request_uses_the_archives_validators(tmp_path: Path, loader
     middleware = ConditionalRequestMiddleware.from_crawler(crawler)
     known = Request(url, meta={"tgwatch_kind": "article", "tgwatch_known": True})
     fresh = Request(BASE + "longan/Pages/b-2.aspx", meta={"tgwatch_kind": "article", "tgwatch_known": False})
+    carried = Request(BASE + "longan/Pages/c-3.aspx", meta={"tgwatch_kind": "article", "tgwatch_known": True,
+                                                            "tgwatch_validators": Validators('"xyz"', None)})
 
-    async def both() -> None:
-        await middleware.process_request(known)
-        await middleware.process_request(fresh)
+    async def all_three() -> None:
+        for request in (known, fresh, carried):
+            await middleware.process_request(request)
 
-    asyncio.run(both())
+    asyncio.run(all_three())
     assert known.headers[b"If-None-Match"] == b'"abc"' and known.headers[b"If-Modified-Since"] == b"Sat, 01 Jun 2024"
     assert b"If-None-Match" not in fresh.headers
+    assert carried.headers[b"If-None-Match"] == b'"xyz"' and b"If-Modified-Since" not in carried.headers
     release_archive(db)
 
 

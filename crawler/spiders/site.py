@@ -30,6 +30,7 @@ from crawler.profiles import Config, SiteProfile, profile_for_url
 from crawler.recheck import check_mode, select_rechecks
 from storage.content import VN_TZ
 from storage.observation import Failed, Gone, NotModified, Observation
+from storage.reads import KnownArticle, Validators
 from storage.urls import canonical_url
 
 if TYPE_CHECKING:
@@ -138,8 +139,12 @@ class SiteSpider(Spider):
         return Request(url, callback=self.parse_listing, errback=self.listing_failed,
                        meta={"tgwatch_kind": "listing"})
 
-    def article_request(self, url: str, *, known: bool) -> Request:
-        meta = {"tgwatch_kind": "article", "tgwatch_known": known, "handle_httpstatus_list": ARTICLE_STATUSES}
+    def article_request(self, url: str, *, known: KnownArticle | None = None) -> Request:
+        """A check of ``url``; for a known article, with the validators the archive holds."""
+        meta: dict[str, Any] = {"tgwatch_kind": "article", "tgwatch_known": known is not None,
+                                "handle_httpstatus_list": ARTICLE_STATUSES}
+        if known is not None:
+            meta["tgwatch_validators"] = Validators(known.etag, known.last_modified)
         return Request(url, callback=self.parse_article, errback=self.check_failed, meta=meta, priority=1)
 
     async def start(self) -> AsyncIterator[Request]:
@@ -153,7 +158,7 @@ class SiteSpider(Spider):
         self.crawler.stats.set_value("tgwatch/rechecks", len(due))
         logger.info("%s: %d known articles, %d to re-check (%s)", self.name, len(known), len(due), self.recheck)
         for article in due:
-            yield self.article_request(article.url, known=True)
+            yield self.article_request(article.url, known=article)
 
     # --- listings -----------------------------------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[Request]:
@@ -166,7 +171,7 @@ class SiteSpider(Spider):
                 if key in self.known_urls or key in self.scheduled:
                     continue
                 self.scheduled.add(key)
-                yield self.article_request(url, known=False)
+                yield self.article_request(url)
             elif self.owns(url) and self.follow.search(url) and self.listings < self.max_listings:
                 yield self.listing_request(url)
 
