@@ -49,8 +49,8 @@ def test_faults_are_failed_checks_never_removals(fresh_fixture_server: FixtureSe
     server.set_version("v2")
     victims = pick_victims()
     for path, kind in victims.items():
-        server.fault(path, kind, count=-1, seconds=4)
-    faulted = crawl(db, config)
+        server.fault(path, kind, count=-1, seconds=3)
+    faulted = crawl(db, config, settings={"DOWNLOAD_TIMEOUT": "1"})
     assert f"failed checks {len(victims)}" in faulted
     after_faults = flagged(db)
     for (_, path), flags in after_faults.items():
