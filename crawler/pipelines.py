@@ -8,22 +8,18 @@ the verdicts in the crawl stats (``tgwatch/verdict/<verdict>``).
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import logging
-import multiprocessing
-import sys
-import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.utils.asyncio import is_asyncio_available, run_in_thread
+from scrapy.utils.asyncio import run_in_thread
 
 from crawler.extensions import ArchiveRun
 from crawler.items import ArticleCheck, Page
-from crawler.worker import Reading, read_page, warm_up
+from crawler.pool import discard_pool, extraction_pool, wait_for
+from crawler.worker import Reading, read_page
 from storage.errors import ArchiveError
 from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
 
@@ -35,66 +31,6 @@ if TYPE_CHECKING:
     from crawler.profiles import SiteProfile
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
-
-_pools: dict[tuple[int, str], ProcessPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
-def forkserver_preload() -> list[str]:
-    """Modules the fork server imports once, so that each worker forked from it starts warm.
-
-    Workers re-run the main module (multiprocessing's rule); with it preloaded that costs nothing.
-    """
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    named = [spec.name] if spec is not None and spec.name and not spec.name.endswith("__main__") else []
-    return ["__main__", *named, "crawler.worker", "crawler.extract"]
-
-
-def extraction_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
-    """One pool per process and size, shared by every crawler of the process and kept to its exit.
-
-    A ``tgwatch crawl`` of several sites, or the demo's three crawls, then start the workers (and
-    import trafilatura in them) once.
-    """
-    key = (workers, start_method)
-    with _pools_lock:
-        pool = _pools.get(key)
-        if pool is None:
-            context = multiprocessing.get_context(start_method)
-            if start_method == "forkserver":
-                context.set_forkserver_preload(forkserver_preload())
-            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=warm_up)
-            for _ in range(workers):  # start the workers now, while the first pages download
-                pool.submit(warm_up)
-            _pools[key] = pool
-        return pool
-
-
-def discard_pool(pool: ProcessPoolExecutor) -> None:
-    """Forget a broken pool (a worker died) so the next ``extraction_pool`` call starts a new one."""
-    with _pools_lock:
-        for key, known in list(_pools.items()):
-            if known is pool:
-                del _pools[key]
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-@atexit.register
-def _shutdown_pools() -> None:
-    with _pools_lock:
-        for pool in _pools.values():
-            pool.shutdown(wait=False, cancel_futures=True)
-        _pools.clear()
-
-
-async def wait_for(future: Future[T]) -> T:
-    """Await a ``concurrent.futures`` future from the reactor, asyncio or not."""
-    if is_asyncio_available():
-        return await asyncio.wrap_future(future)
-    return await run_in_thread(future.result)
-
 
 class ExtractPipeline:
     """Turns a fetched page into ``Fetched`` (an article), ``Gone("soft-404")`` or a failed check."""

@@ -48,7 +48,7 @@ def command(app: AppContext, sites: tuple[str, ...], workers: int) -> None:
       tgwatch reextract tuyengiao longan
     """
     from crawler.items import Page
-    from crawler.pipelines import extraction_pool
+    from crawler.pool import extraction_pool
     from crawler.profiles import profile_for_url
     from crawler.run import check_sites
     from crawler.worker import read_page
