@@ -52,6 +52,13 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+def unreadable(stats: dict[str, Any], counts: dict[str, int]) -> bool:
+    """A crawl that found no article link and recorded nothing read no site at all: the site is
+    down, answers garbage, or changed its template. That is a failed crawl, not a quiet one."""
+    recorded = sum(counts[c] for c in ("new", "edited", "unchanged", "removed", "restored"))
+    return not stats.get("tgwatch/article_links") and not recorded
+
+
 _shared: dict[str, tuple[Archive, int]] = {}
 
 
@@ -104,11 +111,18 @@ class ArchiveRun:
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         outcome = OUTCOMES.get(reason, "failed")
-        counts = run_counts(self.crawler.stats.get_stats())
+        stats = self.crawler.stats.get_stats()
+        counts = run_counts(stats)
+        error = None if outcome in ("ok", "interrupted") else reason
+        if outcome == "ok" and unreadable(stats, counts):
+            outcome = "failed"
+            error = (f"no article link on any listing page and nothing recorded "
+                     f"({stats.get('tgwatch/pages/listing', 0)} listing pages read, "
+                     f"{stats.get('tgwatch/listing_failed', 0)} failed, {counts['failed']} failed checks)")
+            logger.error("%s: %s", spider.name, error)
         self.crawler.stats.set_value("tgwatch/outcome", outcome)
         try:
             if self.run_id is not None:
-                error = None if outcome in ("ok", "interrupted") else reason
                 await run_in_thread(self.archive.finish_run, self.run_id, outcome, counts, error)
         except TgwatchError as exc:
             logger.error("crawl run %s of %s not closed: %s", self.run_id, spider.name, exc)

@@ -29,10 +29,25 @@ COMMAND_MODULES = (
     "monitor.sites",
     "monitor.demo",
 )
+"""Modules holding one command each (as ``command``), named like the command; imported on use."""
 
 
 class TgwatchGroup(click.Group):
-    """A click group whose commands report ``TgwatchError`` as one line, never a traceback."""
+    """A click group whose commands report ``TgwatchError`` as one line, never a traceback.
+
+    Commands are imported when used: ``tgwatch crawl`` (and every crawl child of the daemon) does
+    not pay for the daemon's, the feed's or the notifier's imports.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(m.rsplit(".", 1)[1] for m in COMMAND_MODULES)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and f"monitor.{cmd_name}" in COMMAND_MODULES:
+            command = importlib.import_module(f"monitor.{cmd_name}").command
+            self.add_command(command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -74,11 +89,6 @@ def main(ctx: click.Context, db_url: str, config_option: str | None) -> None:
     new, edited or removed.
     """
     ctx.obj = AppContext(db_url=db_url, config_option=config_option)
-
-
-for _name in COMMAND_MODULES:
-    _module = importlib.import_module(_name)
-    main.add_command(_module.command)
 
 
 if __name__ == "__main__":  # pragma: no cover

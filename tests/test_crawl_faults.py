@@ -150,3 +150,26 @@ def test_killed_crawl_leaves_a_consistent_archive(fresh_fixture_server: FixtureS
     """)
     assert mismatched == []
     assert query(db, "SELECT count(*) FROM crawl_runs WHERE outcome = 'ok'") == [(1,)]
+
+
+def test_a_site_answering_garbage_is_a_failed_crawl(fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
+    """Every listing page junk: nothing could be read, so the run is booked failed, not a quiet ok."""
+    import tomllib
+
+    server = fresh_fixture_server
+    config = write_config(tmp_path, server, sites=["longan"])
+    starts = tomllib.loads(config.read_text(encoding="utf-8"))["sites"][0]["start_urls"]
+    for url in starts:
+        server.fault(path_of(url) + (f"?{url.split('?', 1)[1]}" if "?" in url else ""), "garbage", count=-1)
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "--db", db, "--config", str(config), "crawl", "longan",
+         *settings_args(FAST)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]  # the crawl itself ran
+    rows = query(db, "SELECT outcome, error, new FROM crawl_runs WHERE site = 'longan'")
+    assert len(rows) == 1
+    outcome, error, new = rows[0]
+    assert (outcome, new) == ("failed", 0)
+    assert "no article link" in error

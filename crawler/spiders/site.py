@@ -167,6 +167,7 @@ class SiteSpider(Spider):
         for link in self.links.extract_links(response):
             url = link.url
             if self.is_article_url(url):
+                self.crawler.stats.inc_value("tgwatch/article_links")
                 key = canonical_url(url)
                 if key in self.known_urls or key in self.scheduled:
                     continue
