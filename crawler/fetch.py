@@ -7,23 +7,14 @@ and a size cap, and every failure becomes a one-line ``FetchError`` naming the U
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import httpx
 
 from crawler import USER_AGENT
+from crawler.items import Page
 from storage.errors import FetchError
 
 MAX_BYTES = 10 * 1024 * 1024
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
-
-
-@dataclass(frozen=True)
-class Page:
-    url: str  # the final URL after redirects
-    status: int
-    headers: dict[str, str]
-    body: bytes
 
 
 def validate_url(url: str) -> httpx.URL:

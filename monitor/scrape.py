@@ -11,7 +11,8 @@ import click
 
 from crawler.article import Article
 from crawler.decode import decode_html, looks_binary
-from crawler.fetch import MAX_BYTES, Page, fetch
+from crawler.fetch import MAX_BYTES, fetch
+from crawler.items import Page
 from monitor.context import AppContext
 from storage.content import VN_TZ
 from storage.errors import InputError, NoArticleError
