@@ -101,6 +101,16 @@ class VersionRow(Base):
         back_populates="version", cascade="all, delete-orphan", single_parent=True
     )
 
+    def set_content(self, content: Content, digest: str) -> None:
+        """Store ``content`` (whose fingerprint is ``digest``) as this version's fields."""
+        self.title = content.title
+        self.lead = content.lead
+        self.text = content.text
+        self.author = content.author
+        self.category = content.category
+        self.published_at = content.published_at
+        self.content_hash = digest
+
     def content(self) -> Content:
         return Content(
             title=self.title,

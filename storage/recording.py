@@ -101,10 +101,11 @@ def _new(session: Session, site: str, url: str, obs: Fetched, run_id: int | None
         failed_checks=0,
     )
     content = pinned(obs.content)
-    set_latest(article, 1, content, content.fingerprint())
+    digest = content.fingerprint()
+    set_latest(article, 1, content, digest)
     session.add(article)
     session.flush()  # the article's id, for the version and the change
-    _add_version(session, article, 1, obs, content)
+    _add_version(session, article, 1, obs, content, digest)
     _change(session, article, "new", at, run_id, None, 1)
     return Verdict.NEW
 
@@ -131,7 +132,7 @@ def _fetched(session: Session, article: ArticleRow, obs: Fetched, run_id: int | 
             VersionRow.article_id == article.id, VersionRow.content_hash == digest
         )
     )
-    _add_version(session, article, previous + 1, obs, content)
+    _add_version(session, article, previous + 1, obs, content, digest)
     note = f"returns to version {earlier}" if earlier is not None else None
     kind = "restored" if removed else "edited"
     _change(session, article, kind, obs.fetched_at, run_id, previous, previous + 1, fields, note)
@@ -167,22 +168,15 @@ def set_latest(article: ArticleRow, number: int, content: Content, digest: str) 
 
 
 def _add_version(
-    session: Session, article: ArticleRow, number: int, obs: Fetched, content: Content
+    session: Session, article: ArticleRow, number: int, obs: Fetched, content: Content, digest: str
 ) -> None:
-    digest = content.fingerprint()
     version = VersionRow(
         article_id=article.id,
         version=number,
         fetched_at=obs.fetched_at,
-        title=content.title,
-        lead=content.lead,
-        published_at=content.published_at,
-        author=content.author,
-        category=content.category,
-        text=content.text,
-        content_hash=digest,
         capture=capture_row(obs.capture) if obs.capture is not None else None,
     )
+    version.set_content(content, digest)
     session.add(version)
     set_latest(article, number, content, digest)
 

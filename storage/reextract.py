@@ -44,13 +44,7 @@ def rederive(session: Session, version_id: int, content: Content) -> list[str]:
     digest = fresh.fingerprint()
     if not changed:
         return []
-    version.title = fresh.title
-    version.lead = fresh.lead
-    version.text = fresh.text
-    version.author = fresh.author
-    version.category = fresh.category
-    version.published_at = fresh.published_at
-    version.content_hash = digest
+    version.set_content(fresh, digest)
     if article.current_version == version.version:
         set_latest(article, version.version, fresh, digest)
     note = {name: _plain(getattr(old, name)) for name in changed}
