@@ -7,6 +7,10 @@ the server refuses a second statement), with a ``statement_timeout``, and rolls 
 check in front (``storage.sqltext``) only makes refusals clear and early. Results are capped by a
 row limit and a time limit, like datasette's ``Database.execute``.
 
+``connect`` is the one function that opens such a connection; ``readonly_engine`` puts an
+SQLAlchemy engine over it, so the report pages (``tgwatch serve``/``report``) run the ``storage``
+queries on a connection that cannot write either.
+
 A reader never meets "database is locked" while the crawler writes: the archive is in WAL mode
 (readers do not wait for writers) and the reader has the same busy timeout as writers for the
 brief moments (WAL recovery, checkpoints) when SQLite does make it wait.
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
 
 from storage.engine import BUSY_TIMEOUT, parse_url, shown_url
@@ -35,8 +40,8 @@ READ_PRAGMAS = frozenset(
         "database_list", "encoding", "foreign_key_check", "foreign_key_list", "foreign_keys",
         "freelist_count", "function_list", "index_info", "index_list", "index_xinfo",
         "integrity_check", "journal_mode", "module_list", "page_count", "page_size",
-        "pragma_list", "query_only", "quick_check", "schema_version", "table_info",
-        "table_list", "table_xinfo", "user_version",
+        "pragma_list", "query_only", "quick_check", "read_uncommitted", "schema_version",
+        "table_info", "table_list", "table_xinfo", "user_version",
     }
 )  # fmt: skip
 PRAGMAS_WITH_ARGUMENT = frozenset(
@@ -107,19 +112,80 @@ def _authorize(action: int, arg1: str | None, arg2: str | None, *_: Any) -> int:
     return sqlite3.SQLITE_DENY
 
 
-def _sqlite(
-    url: URL, statement: str, sql: str, limit: int, timeout: float
-) -> tuple[list[str], list[tuple[Any, ...]]]:
+def connect(archive_url: str | URL, *, timeout: float = 30.0) -> Any:
+    """A DB-API connection to the archive that the database itself keeps from writing.
+
+    The one way into the archive for readers that must not write (``tgwatch sql``, ``tgwatch
+    serve``/``report``, ``readonly_engine``). SQLite: ``mode=ro``, ``query_only`` and the reading
+    authorizer, usable from any thread (a pool hands it to one user at a time). PostgreSQL: every
+    transaction ``READ ONLY`` and each statement stopped after ``timeout`` seconds.
+    """
+    url = parse_url(archive_url) if isinstance(archive_url, str) else archive_url
+    if url.get_backend_name() == "sqlite":
+        return _connect_sqlite(url)
+    return _connect_postgresql(url, timeout)
+
+
+def _connect_sqlite(url: URL) -> sqlite3.Connection:
     path = Path(url.database or "")
     if not url.database or url.database == ":memory:" or not path.is_file():
         raise ArchiveError(f"{shown_url(url)}: no archive at {path}")
     connection = sqlite3.connect(
-        f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT, isolation_level=None
+        f"{path.resolve().as_uri()}?mode=ro",
+        uri=True,
+        timeout=BUSY_TIMEOUT,
+        isolation_level=None,
+        check_same_thread=False,
     )
+    connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+    connection.execute("PRAGMA query_only = ON")
+    connection.set_authorizer(_authorize)
+    return connection
+
+
+def _connect_postgresql(url: URL, timeout: float) -> Any:
+    import psycopg  # only needed with a PostgreSQL archive
+
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-        connection.execute("PRAGMA query_only = ON")
-        connection.set_authorizer(_authorize)
+        connection = psycopg.connect(conninfo, connect_timeout=int(BUSY_TIMEOUT), autocommit=True)
+        connection.execute(
+            "SELECT set_config('default_transaction_read_only', 'on', false), "
+            "set_config('statement_timeout', %s, false), "
+            "set_config('TimeZone', 'Asia/Ho_Chi_Minh', false)",
+            (str(max(1, int(timeout * 1000))),),
+        )
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ArchiveError(f"{shown_url(url)}: cannot open the archive: {first}") from None
+    connection.autocommit = False
+    connection.read_only = True  # BEGIN READ ONLY
+    return connection
+
+
+def readonly_engine(archive_url: str, *, timeout: float = 30.0) -> Engine:
+    """An SQLAlchemy engine whose every connection comes from ``connect``: read-only ORM reads.
+
+    Each statement has ``timeout`` seconds (SQLite: a progress handler armed before each one).
+    The schema is used as found, never migrated.
+    """
+    url = parse_url(archive_url)
+    engine = create_engine(url, creator=lambda: connect(url, timeout=timeout))
+    if url.get_backend_name() == "sqlite":
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _arm(conn: Connection, *_: Any) -> None:
+            raw = conn.connection.driver_connection
+            raw.set_progress_handler(_deadline(timeout), 10_000)
+
+    return engine
+
+
+def _sqlite(
+    url: URL, statement: str, sql: str, limit: int, timeout: float
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    connection = _connect_sqlite(url)
+    try:
         connection.set_progress_handler(_deadline(timeout), 10_000)
         return _fetch(connection.execute(statement), limit)
     except sqlite3.DatabaseError as exc:
@@ -141,22 +207,11 @@ def _deadline(timeout: float) -> Callable[[], int]:
 def _postgresql(
     url: URL, statement: str, sql: str, limit: int, timeout: float
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    import psycopg  # only needed with a PostgreSQL archive
+    import psycopg
 
-    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = _connect_postgresql(url, timeout)
     try:
-        connection = psycopg.connect(conninfo, connect_timeout=int(BUSY_TIMEOUT))
-    except psycopg.Error as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ArchiveError(f"{shown_url(url)}: cannot open the archive: {first}") from None
-    try:
-        connection.read_only = True  # BEGIN READ ONLY
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('statement_timeout', %s, true), "
-                "set_config('TimeZone', 'Asia/Ho_Chi_Minh', true)",
-                (str(max(1, int(timeout * 1000))),),
-            )
             cursor.execute(statement.encode(), prepare=True)  # bytes: psycopg takes it verbatim
             return _fetch(cursor, limit)
     except psycopg.errors.ReadOnlySqlTransaction:

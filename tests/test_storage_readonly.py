@@ -12,7 +12,7 @@ import pytest
 from storage import readonly
 from storage.archive import Archive
 from storage.errors import ArchiveError, QueryError, ReadOnlyError
-from storage.readonly import run_query
+from storage.readonly import readonly_engine, run_query
 from storage.sqltext import first_keyword, statements
 from tests.plugins.archive import fetched
 
@@ -192,3 +192,23 @@ def test_empty_query(filled: str) -> None:
 )
 def test_statement_splitting(sql: str, expected: list[str]) -> None:
     assert [first_keyword(s) for s in statements(sql)] == expected
+
+
+def test_readonly_engine_reads_and_cannot_write(archive_url: str) -> None:
+    """The engine the report pages use: ORM reads work, every write is refused by the database."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    Archive.open(archive_url).close()
+    engine = readonly_engine(archive_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM articles")).scalar_one() == 0
+        for sql in (
+            "INSERT INTO crawl_runs (site, started_at, outcome) VALUES ('x', '2024-05-01', 'ok')",
+            "CREATE TABLE intruder (x integer)",
+        ):
+            with pytest.raises(DBAPIError), engine.connect() as connection:
+                connection.execute(text(sql))
+    finally:
+        engine.dispose()
