@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawler.decode import decode_html, looks_binary
+from crawler.extract.decode import decode_html, looks_binary
 from crawler.items import Page
 from crawler.profiles import SiteProfile
 from storage.content import Content

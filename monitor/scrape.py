@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from crawler.article import Article
-from crawler.decode import decode_html, looks_binary
+from crawler.extract import Article
+from crawler.extract.decode import decode_html, looks_binary
 from crawler.fetch import MAX_BYTES, fetch
 from crawler.items import Page
 from monitor.context import AppContext

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from crawler.byline import DESK_NAMES, is_desk_name, looks_like_byline, parse_byline, split_byline
+from crawler.extract.byline import DESK_NAMES, is_desk_name, looks_like_byline, parse_byline, split_byline
 
 BYLINES = [
     ("Trường Giang", "Trường Giang"),  # tuyengiao.vn seed

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 import unicodedata
 from datetime import datetime
 
 import pytest
 
-from crawler.article import Article
-from crawler.extract import extract
+from crawler.extract import Article, extract
 from crawler.profiles import builtin_profiles, parse_site
 from storage.content import VN_TZ, normalise_text
 from tests.test_extract_pages import (
@@ -209,3 +210,10 @@ def test_a_user_profile_with_only_content_and_drop_selectors() -> None:
     assert article is not None and article.title == TITLE and article.published_at == PUBLISHED
     assert lines(article)[0] == LEAD and PARAGRAPHS[2] in lines(article) and article.author == "Trường Giang"
     assert not set(CHROME) & set(lines(article))
+
+
+def test_extraction_core_needs_no_scrapy() -> None:
+    """The extraction package is usable (workers, scrape, reextract) without importing Scrapy or Twisted."""
+    code = "import sys, crawler.extract; print(sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted'}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

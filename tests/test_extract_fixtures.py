@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.article import Article
-from crawler.extract import extract
+from crawler.extract import Article, extract
 from crawler.profiles import Config, load_config, profile_for_url
 from fixtures.config import site_config
 from fixtures.tree import GOLD_DIR, SITES_DIR, file_for, load_routes

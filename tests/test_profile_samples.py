@@ -23,8 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree, html
 
-from crawler.article import Article
-from crawler.extract import extract
+from crawler.extract import Article, extract
 from crawler.profiles import Config, SiteProfile, builtin_profiles, parse_site, profile_for_url
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "samples"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import dateparser
 import pytest
 
-from crawler.vndate import DateMatch, find_datetimes, is_today_line, parse_iso_datetime, parse_vn_datetime
+from crawler.extract.vndate import DateMatch, find_datetimes, is_today_line, parse_iso_datetime, parse_vn_datetime
 from storage.content import VN_TZ
 
 

@@ -1,8 +1,7 @@
-"""From trafilatura's lines to the article's text: lead, byline, leftovers above and below the body.
+"""The lead and the byline: told apart from the body, taken out of the text.
 
-trafilatura returns what it judged to be the main text; around the body it can still keep the title
-again, the category and date lines above it, and a chrome heading with its links below it. Those
-are dropped here, the lead is told apart from the body, and the byline is taken out of the text.
+The lead is the sapo/teaser element after the title or the paragraph that is the meta description;
+the byline is a short trailing line (or the labelled line just below the body) naming the author.
 The same rules serve profile and generic extraction.
 """
 
@@ -12,38 +11,14 @@ import re
 
 from lxml.html import HtmlElement
 
-from crawler.byline import parse_byline, split_byline
-from crawler.clean import CHROME_HEADINGS, element_text, fold, is_chrome_key
-from crawler.extract_dates import is_date_line
-from crawler.extract_meta import HeadMeta
-from crawler.vndate import is_today_line
+from crawler.extract.byline import parse_byline, split_byline
+from crawler.extract.clean import element_text, fold
+from crawler.extract.meta import HeadMeta
 
 _LEAD_CLASS = re.compile(
     r"sapo|teaser|summary|(?:^|[\s_-])lead|description|hometext|excerpt|intro|chapeau|tom-?tat|mo-?ta|abstract",
     re.IGNORECASE,
 )
-_DIGIT = re.compile(r"\d")
-
-
-def tidy(lines: list[str], title: str, category: str | None) -> list[str]:
-    """Drop what trafilatura may keep above the text (title, category, date lines) and after it (chrome)."""
-    out: list[str] = []
-    started = False
-    title_key, category_key = fold(title), fold(category)
-    for line in lines:
-        key = fold(line)
-        if key in CHROME_HEADINGS and started:
-            break
-        if key == title_key or (len(key) <= 60 and is_chrome_key(key)):
-            continue
-        if len(line) <= 120 and _DIGIT.search(line) and (
-                is_today_line(line) or (not started and is_date_line(line))):
-            continue
-        if not started and category_key and key == category_key:
-            continue
-        started = started or len(line) >= 100
-        out.append(line)
-    return out
 
 
 def lead_element(title_el: HtmlElement | None, description: str = "") -> HtmlElement | None:
@@ -137,57 +112,3 @@ def byline_after(body: HtmlElement) -> str | None:
         if printed is not None:
             return author
     return None
-
-
-def _item_of(link: HtmlElement) -> HtmlElement | None:
-    """A headline link's listing item: the widest ancestor (up to a block of eight children, below
-    the page's ``h1``) whose links all lead where the headline does (thumbnail and title link)."""
-    href, item = link.get("href"), None
-    for ancestor in link.iterancestors():
-        if ancestor.tag in ("body", "html") or len(ancestor) > 8:
-            break
-        if any(a.get("href") != href for a in ancestor.iter("a")):
-            break
-        if any(link not in h1.iterdescendants() for h1 in ancestor.iter("h1")):
-            break  # the page's own heading is above the items, not part of one
-        item = ancestor
-    return item
-
-
-def _common_ancestor(a: HtmlElement, b: HtmlElement) -> HtmlElement | None:
-    above_b = set(b.iterancestors())
-    return next((x for x in a.iterancestors() if x in above_b), None)
-
-
-def is_listing(root: HtmlElement, title_el: HtmlElement | None, head: HeadMeta, dated: bool) -> bool:
-    """A page whose text is mostly headlines, or items of headline and teaser: not an article.
-
-    Judged on the cleaned page before trafilatura, within the block that holds both the page's
-    heading and the items (so a site banner above it does not count): an article's own text
-    outweighs whatever headline lists survived chrome removal; a listing's text is its items.
-    """
-    if head.is_article and dated:
-        return False
-    links = [a for a in root.iter("a") if len(element_text(a).split()) >= 4]
-    if not links:
-        return False
-    items: dict[int, tuple[HtmlElement, HtmlElement]] = {}
-    for link in links:
-        item = _item_of(link)
-        if item is not None and id(item) not in items:
-            items[id(item)] = (item, link)
-    body = root.find("body")
-    scope = body if body is not None else root
-    if title_el is not None and items:
-        common = _common_ancestor(title_el, next(iter(items.values()))[0])
-        scope = common if common is not None else scope
-    total = len(element_text(scope))
-    if not total:
-        return False
-    if len(links) >= 6 and sum(len(element_text(a)) for a in links) > 0.5 * total:
-        return True
-    inside = set(scope.iterdescendants())
-    sizes = [n for item, link in items.values() if item in inside and 60 <= (n := len(element_text(item))) <= 700
-             and len(element_text(link)) >= 0.1 * n]
-    share = sum(sizes) / total
-    return (len(sizes) >= 4 and share >= 0.5) or (len(sizes) >= 2 and share >= 0.6) or (len(sizes) == 1 and share >= 0.75)

@@ -5,11 +5,13 @@ default), both ``fast`` (no readability/justext comparison: the page is already 
 and on portals justext alone costs hundreds of milliseconds): *known* mode for a profile's body
 subtree (recall: the subtree is the article, anything dropped would be a loss) and *search* mode
 for a whole cleaned page (balanced). Its output tree is turned into lines: paragraphs, headings,
-list items, table rows, line breaks kept.
+list items, table rows, line breaks kept; ``tidy`` drops what it kept around the body (the title
+again, category and date lines above it, a chrome heading and its links below it).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -18,9 +20,13 @@ from lxml.html import HtmlElement, fromstring
 from trafilatura import bare_extraction
 from trafilatura.settings import Extractor, use_config
 
-from crawler.article import Image
-from crawler.clean import clean_line, drop_generic_chrome, drop_selectors
-from crawler.extract_prepare import mark_photos, marked_images, unwrap_layout_tables
+from crawler.extract.article import Image
+from crawler.extract.clean import CHROME_HEADINGS, clean_line, drop_generic_chrome, drop_selectors, fold, is_chrome_key
+from crawler.extract.dates import is_date_line
+from crawler.extract.prepare import mark_photos, marked_images, unwrap_layout_tables
+from crawler.extract.vndate import is_today_line
+
+_DIGIT = re.compile(r"\d")
 
 
 def _options(*, known: bool) -> Extractor:
@@ -89,6 +95,27 @@ def dedupe(blocks: Iterable[str]) -> list[str]:
         paragraph = "\n".join(line for line in map(clean_line, block.split("\n")) if line)
         if paragraph and (not out or out[-1] != paragraph):
             out.append(paragraph)
+    return out
+
+
+def tidy(lines: list[str], title: str, category: str | None) -> list[str]:
+    """Drop what trafilatura may keep above the text (title, category, date lines) and after it (chrome)."""
+    out: list[str] = []
+    started = False
+    title_key, category_key = fold(title), fold(category)
+    for line in lines:
+        key = fold(line)
+        if key in CHROME_HEADINGS and started:
+            break
+        if key == title_key or (len(key) <= 60 and is_chrome_key(key)):
+            continue
+        if len(line) <= 120 and _DIGIT.search(line) and (
+                is_today_line(line) or (not started and is_date_line(line))):
+            continue
+        if not started and category_key and key == category_key:
+            continue
+        started = started or len(line) >= 100
+        out.append(line)
     return out
 
 

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from lxml.html import HtmlElement
 
-from crawler.clean import element_text, select
-from crawler.vndate import find_datetimes, is_today_line, parse_iso_datetime, parse_vn_datetime
+from crawler.extract.clean import element_text, select
+from crawler.extract.vndate import find_datetimes, is_today_line, parse_iso_datetime, parse_vn_datetime
 
 _DIGIT = re.compile(r"\d")
 

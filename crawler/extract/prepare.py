@@ -14,8 +14,8 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.article import Image
-from crawler.clean import clean_line, element_text
+from crawler.extract.article import Image
+from crawler.extract.clean import clean_line, element_text
 
 _MARK = "data-tgw-img"
 _CAPTION_CLASS = re.compile(

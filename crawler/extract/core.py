@@ -17,16 +17,17 @@ from datetime import datetime
 from lxml import etree
 from lxml.html import HtmlElement, document_fromstring
 
-from crawler.article import Article, Image
-from crawler.clean import drop_generic_chrome, drop_selectors, element_text, fold, remove, select, select_first
-from crawler.decode import decode_html
-from crawler.extract_lines import (
-    author_of, byline_after, byline_text, is_listing, lead_element, split_lead, take_byline, tidy,
-)
-from crawler.extract_dates import date_from_selector, date_near_title
-from crawler.extract_meta import HeadMeta, category_from, find_title, read_head
-from crawler.extract_prepare import colon_labels, hint_body, mark_photos, unwrap_layout_tables
-from crawler.extract_text import body_text, paragraph_line, run_trafilatura
+from crawler.extract.article import Article, Image
+from crawler.extract.category import category_from
+from crawler.extract.clean import drop_generic_chrome, drop_selectors, element_text, fold, remove, select, select_first
+from crawler.extract.dates import date_from_selector, date_near_title
+from crawler.extract.decode import decode_html
+from crawler.extract.lead import author_of, byline_after, byline_text, lead_element, split_lead, take_byline
+from crawler.extract.listing import is_listing
+from crawler.extract.meta import HeadMeta, read_head
+from crawler.extract.prepare import colon_labels, hint_body, mark_photos, unwrap_layout_tables
+from crawler.extract.text import body_text, paragraph_line, run_trafilatura, tidy
+from crawler.extract.title import find_title
 from crawler.profiles import SiteProfile
 
 NOT_FOUND = ("Không tìm thấy bài viết", "Bài viết không tồn tại", "Trang không tồn tại",
