@@ -75,7 +75,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="tgwatch-bench-"))
     db = work / "archive.db"
     with FixtureServer() as server:
-        body = site_config(server.url, sites=args.sites).replace("[[sites]]\n", '[[sites]]\nschedule = "every 1 second"\n')
+        every_second = '[[sites]]\nschedule = "every 1 second"\n'
+        body = site_config(server.url, sites=args.sites).replace("[[sites]]\n", every_second)
         config = work / "tgwatch.toml"
         config.write_text(f'notify = ["json://127.0.0.1:{hook.server_port}/hook"]\n\n{body}', encoding="utf-8")
         command = [sys.executable, "-m", "monitor.cli", "--db", f"sqlite:///{db}", "--config", str(config), "daemon",

@@ -186,7 +186,8 @@ def table(scores: list[Score], base: Score) -> str:
         n = s.pages or 1
         rows.append(
             f"{s.name:<34}{s.precision:>7.3f}{s.recall:>8.3f}{s.f1:>7.3f}{s.leaked:>8d}{s.dates / n:>7.2f}"
-            f"{s.titles / n:>7.2f}{s.authors / n:>8.2f}{s.categories / n:>7.2f}{s.ms:>9.2f}{s.f1 / (base.f1 or 1):>7.2f}"
+            f"{s.titles / n:>7.2f}{s.authors / n:>8.2f}{s.categories / n:>7.2f}{s.ms:>9.2f}"
+            f"{s.f1 / (base.f1 or 1):>7.2f}"
             f"{base.ms / (s.ms or 1):>9.2f}"
         )
     return "\n".join(rows)

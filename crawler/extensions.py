@@ -20,6 +20,7 @@ from scrapy.utils.asyncio import run_in_thread
 from storage.archive import Archive
 from storage.errors import TgwatchError
 from storage.observation import Verdict
+from storage.vocabulary import RunOutcome
 
 if TYPE_CHECKING:
     from typing import Self
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OUTCOMES = {"finished": "ok", "shutdown": "interrupted", "closespider_timeout": "timeout"}
+OUTCOMES = {"finished": RunOutcome.OK, "shutdown": RunOutcome.INTERRUPTED, "closespider_timeout": RunOutcome.TIMEOUT}
 """Scrapy close reasons and the ``crawl_runs.outcome`` they mean; any other reason is ``failed``."""
 
 COUNTED = {
@@ -110,17 +111,17 @@ class ArchiveRun:
         self.crawler.stats.inc_value(f"tgwatch/pages/{kind}")
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
-        outcome = OUTCOMES.get(reason, "failed")
+        outcome = OUTCOMES.get(reason, RunOutcome.FAILED)
         stats = self.crawler.stats.get_stats()
         counts = run_counts(stats)
-        error = None if outcome in ("ok", "interrupted") else reason
-        if outcome == "ok" and unreadable(stats, counts):
-            outcome = "failed"
+        error = None if outcome in (RunOutcome.OK, RunOutcome.INTERRUPTED) else reason
+        if outcome is RunOutcome.OK and unreadable(stats, counts):
+            outcome = RunOutcome.FAILED
             error = (f"no article link on any listing page and nothing recorded "
                      f"({stats.get('tgwatch/pages/listing', 0)} listing pages read, "
                      f"{stats.get('tgwatch/listing_failed', 0)} failed, {counts['failed']} failed checks)")
             logger.error("%s: %s", spider.name, error)
-        self.crawler.stats.set_value("tgwatch/outcome", outcome)
+        self.crawler.stats.set_value("tgwatch/outcome", outcome.value)
         try:
             if self.run_id is not None:
                 await run_in_thread(self.archive.finish_run, self.run_id, outcome, counts, error)

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from lxml.cssselect import CSSSelector, SelectorError
 
+from crawler.recheck import RECHECK_MODES
 from storage.errors import ConfigError
+from storage.vocabulary import FLAGGED_KINDS
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
-RECHECK_MODES = ("due", "all", "none")
-NOTIFY_KINDS = ("new", "edited", "removed", "restored")
+DEFAULT_CONFIG = "tgwatch.toml"
+"""The config file used when none is named, if it exists in the working directory."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SCHEDULE = re.compile(r"^every\s+\d+\s+(second|minute|hour|day)s?$|^(\S+\s+){4}\S+$", re.IGNORECASE)
 _SITE_KEYS = {
@@ -30,6 +33,8 @@ _SITE_KEYS = {
     "hosts", "description", "template_generation", "selectors", "text",
 }
 _TEXT_KEYS = {"not_found"}
+_NEVER = re.compile(r"(?!)")  # placeholder of a required pattern (never used: the key is checked first)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,38 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
     only without one.
     """
     check = _Check(source, where)
+    table = _site_table(raw, check, base)
+    schedule = _schedule(table, check, base)
+    recheck = table.get("recheck", "due")
+    if recheck not in RECHECK_MODES:
+        raise check.fail(f"recheck must be one of {', '.join(RECHECK_MODES)}, not {recheck!r}")
+    notify_kinds = tuple(check.strings(table.get("notify_kinds", []), "notify_kinds"))
+    if set(notify_kinds) - set(FLAGGED_KINDS):
+        raise check.fail(f"notify_kinds may only name {', '.join(FLAGGED_KINDS)}")
+    not_found = _not_found(table, check, base)
+    for key in ("description", "template_generation"):
+        if key in table and not isinstance(table[key], str):
+            raise check.fail(f"{key} must be a string")
+    return SiteProfile(
+        name=table["name"],
+        start_urls=_inherit(table, "start_urls", check.urls, base, []),
+        article_url=_inherit(table, "article_url", check.regex, base, _NEVER),
+        follow_url=_inherit(table, "follow_url", check.regex, base, None),
+        hosts=[h.lower() for h in check.strings(table.get("hosts", base.hosts if base else []), "hosts")],
+        schedule=schedule,
+        notify=check.strings(table.get("notify", []), "notify"),
+        notify_kinds=notify_kinds,
+        recheck=recheck,
+        selectors=check.selectors(table.get("selectors", {}), base.selectors if base else Selectors()),
+        not_found=not_found,
+        description=table.get("description", base.description if base else ""),
+        template_generation=table.get("template_generation", base.template_generation if base else None),
+        profile=base.name if base else None,
+    )
+
+
+def _site_table(raw: Any, check: _Check, base: SiteProfile | None) -> dict[str, Any]:
+    """``raw`` if it is a table of known keys with a valid name and the keys a site cannot inherit."""
     if not isinstance(raw, dict):
         raise check.fail("must be a table")
     if unknown := sorted(set(raw) - _SITE_KEYS):
@@ -152,40 +189,34 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
     for key in ("start_urls", "article_url"):
         if key not in raw and base is None:
             raise check.fail(f"{key} is required")
-    schedule = raw.get("schedule", base.schedule if base else None)
+    return raw
+
+
+def _inherit(table: dict[str, Any], key: str, parse: Callable[[Any, str], T], base: SiteProfile | None,
+             default: T) -> T:
+    """The table's ``key`` parsed, else the base profile's value (a copy of a list), else ``default``."""
+    if key in table:
+        return parse(table[key], key)
+    if base is None:
+        return default
+    value = getattr(base, key)
+    return cast(T, list(value) if isinstance(value, list) else value)
+
+
+def _schedule(table: dict[str, Any], check: _Check, base: SiteProfile | None) -> str | None:
+    schedule = table.get("schedule", base.schedule if base else None)
     if schedule is not None and (not isinstance(schedule, str) or not _SCHEDULE.match(schedule.strip())):
         raise check.fail(f"schedule {schedule!r} is neither 'every N minutes|hours|...' nor a crontab line")
-    recheck = raw.get("recheck", "due")
-    if recheck not in RECHECK_MODES:
-        raise check.fail(f"recheck must be one of {', '.join(RECHECK_MODES)}, not {recheck!r}")
-    notify_kinds = tuple(check.strings(raw.get("notify_kinds", []), "notify_kinds"))
-    if set(notify_kinds) - set(NOTIFY_KINDS):
-        raise check.fail(f"notify_kinds may only name {', '.join(NOTIFY_KINDS)}")
-    text = raw.get("text", {})
+    return schedule.strip() if isinstance(schedule, str) else None
+
+
+def _not_found(table: dict[str, Any], check: _Check, base: SiteProfile | None) -> list[str]:
+    """Soft-404 markers: the base profile's, then the table's own."""
+    text = table.get("text", {})
     if not isinstance(text, dict) or set(text) - _TEXT_KEYS:
         raise check.fail("text must be a table with the key not_found")
     not_found = list(base.not_found) if base else []
-    not_found += [s for s in check.strings(text.get("not_found", []), "text.not_found") if s not in not_found]
-    for key in ("description", "template_generation"):
-        if key in raw and not isinstance(raw[key], str):
-            raise check.fail(f"{key} must be a string")
-    return SiteProfile(
-        name=name,
-        start_urls=check.urls(raw["start_urls"], "start_urls") if "start_urls" in raw else list(base.start_urls),
-        article_url=check.regex(raw["article_url"], "article_url") if "article_url" in raw else base.article_url,
-        follow_url=check.regex(raw["follow_url"], "follow_url") if "follow_url" in raw else (
-            base.follow_url if base else None),
-        hosts=[h.lower() for h in check.strings(raw.get("hosts", base.hosts if base else []), "hosts")],
-        schedule=schedule.strip() if isinstance(schedule, str) else None,
-        notify=check.strings(raw.get("notify", []), "notify"),
-        notify_kinds=notify_kinds,
-        recheck=recheck,
-        selectors=check.selectors(raw.get("selectors", {}), base.selectors if base else Selectors()),
-        not_found=not_found,
-        description=raw.get("description", base.description if base else ""),
-        template_generation=raw.get("template_generation", base.template_generation if base else None),
-        profile=base.name if base else None,
-    )
+    return not_found + [s for s in check.strings(text.get("not_found", []), "text.not_found") if s not in not_found]
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -212,11 +243,20 @@ def builtin_profiles() -> dict[str, SiteProfile]:
     return profiles
 
 
+def config_path(value: str | None) -> Path | None:
+    """The config file to read: the one named (``--config``, ``TGWATCH_CONFIG``), else
+    ``./tgwatch.toml`` if present, else none (the built-in profiles)."""
+    if value:
+        return Path(value)
+    local = Path(DEFAULT_CONFIG)
+    return local if local.is_file() else None
+
+
 def load_config(path: Path | None) -> Config:
     """The sites of ``path`` (``tgwatch.toml`` format), or the built-in profiles that name real sites."""
     if path is None:
-        sites = {name: p for name, p in builtin_profiles().items() if p.start_urls}
-        return Config(notify=[], sites=sites, source="built-in profiles")
+        real = {name: p for name, p in builtin_profiles().items() if p.start_urls}
+        return Config(notify=[], sites=real, source="built-in profiles")
     source = str(path)
     raw = _read_toml(Path(path))
     unknown = sorted(set(raw) - {"notify", "sites"})

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
     from storage.reads import KnownArticle
 
-MODES = ("due", "all", "none")
+RECHECK_MODES = ("due", "all", "none")
+"""``--recheck``, ``TGWATCH_RECHECK`` and a site's ``recheck`` key: policy-due, every known article, none."""
 
 
 class RecheckPolicy(Protocol):
@@ -74,9 +75,9 @@ def unsettled(article: KnownArticle) -> bool:
 
 
 def check_mode(mode: str, source: str = "recheck") -> str:
-    """``mode`` if it is one of MODES, else a one-line ``ConfigError``."""
-    if mode not in MODES:
-        raise ConfigError(source, f"recheck must be one of {', '.join(MODES)}, not {mode!r}")
+    """``mode`` if it is one of RECHECK_MODES, else a one-line ``ConfigError``."""
+    if mode not in RECHECK_MODES:
+        raise ConfigError(source, f"recheck must be one of {', '.join(RECHECK_MODES)}, not {mode!r}")
     return mode
 
 

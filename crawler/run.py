@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 
 from crawler.extensions import OUTCOMES, run_counts
 from storage.errors import ConfigError
+from storage.vocabulary import RunOutcome
 
 SUMMARY_FIELDS = (("pages", "pages fetched"), ("new", "new"), ("edited", "edited"),
                   ("unchanged", "unchanged"), ("removed", "removed"), ("failed", "failed checks"))
@@ -47,7 +48,7 @@ class SiteResult:
     @classmethod
     def of(cls, crawler: Crawler) -> SiteResult:
         stats = crawler_stats(crawler)
-        outcome = stats.get("tgwatch/outcome") or OUTCOMES.get(stats.get("finish_reason", ""), "failed")
+        outcome = stats.get("tgwatch/outcome") or OUTCOMES.get(stats.get("finish_reason", ""), RunOutcome.FAILED).value
         return cls(site=crawler.spidercls.name, outcome=outcome, counts=run_counts(stats), stats=stats)
 
 
@@ -67,7 +68,7 @@ class CrawlSummary:
 
     @property
     def interrupted(self) -> bool:
-        return any(r.outcome == "interrupted" for r in self.results)
+        return any(r.outcome == RunOutcome.INTERRUPTED for r in self.results)
 
     def line(self) -> str:
         """``pages fetched N, new N, edited N, unchanged N, removed N, failed checks N``."""
@@ -164,7 +165,7 @@ def run_crawls(
 
     def finished(results: list[tuple[bool, Any]], index: int) -> None:
         errors.extend(value for ok, value in results if not ok)
-        interrupted = any(SiteResult.of(c).outcome == "interrupted" for c in launched[-1])
+        interrupted = any(SiteResult.of(c).outcome == RunOutcome.INTERRUPTED for c in launched[-1])
         if errors or interrupted or index + 1 == len(batches):
             stop_reactor()
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from crawler import USER_AGENT as _USER_AGENT
+from storage.vocabulary import DEFAULT_ARCHIVE_URL as _DEFAULT_ARCHIVE_URL
 
 BOT_NAME = "tgwatch"
 
@@ -66,7 +67,7 @@ EXTENSIONS = {
 }
 
 # --- TGWATCH_* settings (defaults and documentation) ----------------------------------------------
-TGWATCH_DB = os.environ.get("TGWATCH_DB", "sqlite:///archive.db")
+TGWATCH_DB = os.environ.get("TGWATCH_DB", _DEFAULT_ARCHIVE_URL)
 """SQLAlchemy URL of the archive the crawl records into (env ``TGWATCH_DB``)."""
 
 TGWATCH_CONFIG = os.environ.get("TGWATCH_CONFIG", "")

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import builtins
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from crawler.profiles import Config, SiteProfile, load_config
+from crawler.profiles import Config, SiteProfile, config_path, load_config
 from crawler.spiders.site import SiteSpider
 
 if TYPE_CHECKING:
@@ -22,17 +21,6 @@ if TYPE_CHECKING:
 
     from scrapy import Request
     from scrapy.settings import BaseSettings
-
-DEFAULT_CONFIG = "tgwatch.toml"
-
-
-def config_path(value: str | None) -> Path | None:
-    """The config file a crawl uses: the one named, else ``./tgwatch.toml`` if present, else none."""
-    if value:
-        return Path(value)
-    local = Path(DEFAULT_CONFIG)
-    return local if local.is_file() else None
-
 
 def start_hosts(profile: SiteProfile) -> list[str]:
     """The hosts of the start URLs: the only hosts the site's spider visits."""

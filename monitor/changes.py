@@ -12,8 +12,8 @@ from monitor.context import AppContext
 from monitor.output import format_option, render
 from storage.content import VN_TZ
 from storage.errors import InputError
+from storage.vocabulary import FLAGGED_KINDS
 
-KINDS = ("new", "edited", "removed", "restored")
 COLUMNS = ["detected_at", "site", "kind", "article_id", "from_version", "to_version", "fields", "title", "url"]
 _RELATIVE = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -46,7 +46,7 @@ def list_changes(app: AppContext, *, since: datetime | None = None, kind: str | 
                ChangeRow.from_version, ChangeRow.to_version, ChangeRow.fields, ArticleRow.title,
                ArticleRow.url)
         .join(ArticleRow, ArticleRow.id == ChangeRow.article_id)
-        .where(ChangeRow.kind.in_([kind] if kind else KINDS))
+        .where(ChangeRow.kind.in_([kind] if kind else FLAGGED_KINDS))
         .order_by(ChangeRow.detected_at.desc(), ChangeRow.id.desc())
     )
     if since is not None:
@@ -61,7 +61,7 @@ def list_changes(app: AppContext, *, since: datetime | None = None, kind: str | 
 
 @click.command("changes")
 @click.option("--since", "since_text", metavar="WHEN", help="Only changes since WHEN: ISO date/time or 7d, 24h, 30m.")
-@click.option("--kind", type=click.Choice(KINDS), help="Only this kind of change.")
+@click.option("--kind", type=click.Choice(FLAGGED_KINDS), help="Only this kind of change.")
 @click.option("--site", help="Only this site.")
 @click.option("--limit", type=int, default=0, help="Most rows to print (default: all).")
 @format_option

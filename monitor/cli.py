@@ -12,8 +12,9 @@ from typing import Any
 
 import click
 
-from monitor.context import DEFAULT_DB, AppContext
+from monitor.context import AppContext
 from storage.errors import TgwatchError
+from storage.vocabulary import DEFAULT_ARCHIVE_URL
 
 COMMAND_MODULES = (
     "monitor.scrape",
@@ -69,7 +70,7 @@ class TgwatchGroup(click.Group):
     "--db",
     "db_url",
     envvar="TGWATCH_DB",
-    default=DEFAULT_DB,
+    default=DEFAULT_ARCHIVE_URL,
     show_default=True,
     help="Archive database (SQLAlchemy URL: sqlite:///file.db or postgresql://...). Env TGWATCH_DB.",
 )

@@ -12,25 +12,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storage.vocabulary import DEFAULT_ARCHIVE_URL
+
 if TYPE_CHECKING:
     from crawler.profiles import Config
     from storage.archive import Archive
 
-DEFAULT_DB = "sqlite:///archive.db"
-DEFAULT_CONFIG = "tgwatch.toml"
-
-
-def resolve_config_path(option: str | None) -> Path | None:
-    """``--config``/``TGWATCH_CONFIG`` if given, else ``tgwatch.toml`` here if present, else built-ins."""
-    if option:
-        return Path(option)
-    local = Path(DEFAULT_CONFIG)
-    return local if local.is_file() else None
-
 
 @dataclass
 class AppContext:
-    db_url: str = DEFAULT_DB
+    db_url: str = DEFAULT_ARCHIVE_URL
     config_option: str | None = None
     _archive: Archive | None = field(default=None, init=False, repr=False)
 
@@ -38,11 +29,13 @@ class AppContext:
     def config(self) -> Config:
         from crawler.profiles import load_config
 
-        return load_config(resolve_config_path(self.config_option))
+        return load_config(self.config_path)
 
     @property
     def config_path(self) -> Path | None:
-        return resolve_config_path(self.config_option)
+        from crawler.profiles import config_path
+
+        return config_path(self.config_option)
 
     def archive(self) -> Archive:
         """The archive, opened (and migrated) on first use."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from crawler.recheck import RECHECK_MODES
 from monitor.context import AppContext
 from monitor.output import is_terminal
 from storage.errors import ConfigError, InputError
@@ -65,7 +66,7 @@ class LiveProgress:
 
 @click.command("crawl")
 @click.argument("sites", nargs=-1)
-@click.option("--recheck", type=click.Choice(("due", "all", "none")),
+@click.option("--recheck", type=click.Choice(RECHECK_MODES),
               help="Known articles to re-check: due (by age, the default), all, or none (discover only). "
                    "Default: each site's `recheck` in the config.")
 @click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False), default="WARNING",

@@ -19,7 +19,7 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -32,8 +32,8 @@ from monitor.crawl import parse_overrides
 from monitor.logs import LOG_FORMATS, log_event, setup_logging
 from monitor.notify import Dispatcher, NotifySettings
 from monitor.runner import CrawlRunner, RunnerSettings
-from monitor.settle import sweep_abandoned
 from monitor.schedule import DEFAULT_SCHEDULE, JobOptions, make_trigger, reconcile, site_of_job
+from monitor.settle import sweep_abandoned
 from storage.engine import create_archive_engine
 from storage.errors import ConfigError
 
@@ -232,9 +232,10 @@ def command(app: AppContext, default_schedule: str, crawl_timeout: float, crawl_
       tgwatch --config tgwatch.toml daemon --default-schedule "every 30 minutes" --log-format json
     """
     try:
-        make_trigger(default_schedule, 0, timezone.utc)
+        make_trigger(default_schedule, 0, UTC)
     except ConfigError:
-        raise ConfigError("--default-schedule", f"{default_schedule!r} is not 'every N minutes' nor a crontab line") from None
+        problem = f"{default_schedule!r} is not 'every N minutes' nor a crontab line"
+        raise ConfigError("--default-schedule", problem) from None
     parse_overrides(crawl_settings)  # a malformed pair fails here, in one line, not in every crawl
     defaults = DaemonSettings()
     settings = DaemonSettings(

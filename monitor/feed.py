@@ -12,10 +12,13 @@ import re
 from datetime import datetime
 
 import click
+from sqlalchemy import ColumnElement
+
 from monitor.context import AppContext
-from monitor.outbox import ANNOUNCED_KINDS, ChangeInfo, load_changes, render
+from monitor.outbox import ChangeInfo, load_changes, render
 from storage.models import ArticleRow, ChangeRow
 from storage.types import now
+from storage.vocabulary import FLAGGED_KINDS
 
 TAG = "tag:tgwatch,2026:"
 DEFAULT_LIMIT = 50
@@ -64,7 +67,7 @@ def build_feed(changes: list[ChangeInfo], site: str | None = None, kind: str | N
 
 
 def recent_changes(app: AppContext, site: str | None, kind: str | None, limit: int) -> list[ChangeInfo]:
-    where = [ChangeRow.kind == kind] if kind else [ChangeRow.kind.in_(ANNOUNCED_KINDS)]
+    where: list[ColumnElement[bool]] = [ChangeRow.kind == kind] if kind else [ChangeRow.kind.in_(FLAGGED_KINDS)]
     if site:
         where.append(ArticleRow.site == site)
     with app.archive().reading() as session:
@@ -73,7 +76,7 @@ def recent_changes(app: AppContext, site: str | None, kind: str | None, limit: i
 
 @click.command("feed")
 @click.option("--site", help="Only this site's changes.")
-@click.option("--kind", type=click.Choice(ANNOUNCED_KINDS), help="Only changes of this kind.")
+@click.option("--kind", type=click.Choice(FLAGGED_KINDS), help="Only changes of this kind.")
 @click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True,
               help="Number of entries (the most recent changes).")
 @click.pass_obj

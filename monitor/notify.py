@@ -20,9 +20,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crawler.profiles import Config
@@ -148,11 +149,11 @@ class Dispatcher:
         lease = timedelta(seconds=self.settings.send_timeout * 2 + 30)
         with self.archive.writing() as session:
             at = now()
-            claimed = session.execute(
+            claimed = cast(CursorResult[Any], session.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id == delivery_id, DeliveryRow.status != "sent", DeliveryRow.next_attempt_at <= at)
                 .values(attempts=DeliveryRow.attempts + 1, next_attempt_at=at + lease)
-            ).rowcount
+            )).rowcount
             row = session.get(DeliveryRow, delivery_id) if claimed else None
         if row is None:
             return True  # sent or claimed meanwhile by someone else
@@ -171,8 +172,8 @@ class Dispatcher:
                 delay = backoff(done.attempts, self.settings)
                 done.status, done.last_error = "failed", error
                 done.next_attempt_at = at + timedelta(seconds=delay)
-        fields = dict(site=row.site, change=row.change_id, delivery=row.id, target=shown_target(row.target),
-                      attempt=done.attempts)
+        fields: dict[str, Any] = dict(site=row.site, change=row.change_id, delivery=row.id,
+                                      target=shown_target(row.target), attempt=done.attempts)
         if ok:
             report.sent += 1
             log_event(self.log, "notify.sent", **fields)

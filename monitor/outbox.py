@@ -17,15 +17,14 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from crawler.profiles import Config
 from storage.models import ArticleRow, ChangeRow, CrawlRunRow, VersionRow
 from storage.models_notify import ChangeNoticeRow, DeliveryRow, NotifyBaselineRow
+from storage.vocabulary import FLAGGED_KINDS, ChangeKind, RunOutcome
 
-ANNOUNCED_KINDS = ("new", "edited", "removed", "restored")
-"""Change kinds announced by default (``notify_kinds`` of a site narrows them)."""
 
 EXCERPT_LINES = 8
 OPENING_LINES = 3  # of a new report
@@ -55,12 +54,12 @@ def _clip(line: str, width: int = EXCERPT_WIDTH) -> str:
 
 def excerpt(change: ChangeInfo) -> str:
     """A few lines that show what changed: a diff for edits, the opening lines of a new report."""
-    if change.kind == "removed":
+    if change.kind == ChangeKind.REMOVED:
         return f"No longer online{f' ({change.note})' if change.note else ''}."
     new, old = change.new, change.old
     if new is None:
         return ""
-    if old is None or change.kind == "new":
+    if old is None or change.kind == ChangeKind.NEW:
         lines = [line for line in (new.lead or "").splitlines() + new.text.splitlines() if line.strip()]
         return "\n".join(_clip(line) for line in list(dict.fromkeys(lines))[:OPENING_LINES])
     out: list[str] = []
@@ -109,17 +108,20 @@ def _text_diff(old: list[str], new: list[str]) -> list[str]:
 def render(change: ChangeInfo) -> tuple[str, str]:
     """The message for one change: (title, body)."""
     title = f"[{change.site}] {change.kind}: {change.title}"
-    head = [change.url, f"site: {change.site} · kind: {change.kind} · detected: {change.detected_at.isoformat(timespec='minutes')}"]
+    detected = change.detected_at.isoformat(timespec="minutes")
+    head = [change.url, f"site: {change.site} · kind: {change.kind} · detected: {detected}"]
     if change.fields:
         head.append(f"changed: {', '.join(change.fields)}")
-    if change.note and change.kind != "removed":
+    if change.note and change.kind != ChangeKind.REMOVED:
         head.append(change.note)
     body = "\n".join(head)
     shown = excerpt(change)
     return title, f"{body}\n\n{shown}" if shown else body
 
 
-def load_changes(session: Session, where: list[object], limit: int | None = None, newest_first: bool = False) -> list[ChangeInfo]:
+def load_changes(
+    session: Session, where: list[ColumnElement[bool]], limit: int | None = None, newest_first: bool = False
+) -> list[ChangeInfo]:
     """Changes matching ``where`` (conditions on ChangeRow/ArticleRow) with their two versions."""
     old, new = aliased(VersionRow), aliased(VersionRow)
     order = (ChangeRow.detected_at.desc(), ChangeRow.id.desc()) if newest_first else (ChangeRow.id,)
@@ -150,7 +152,7 @@ def targets_of(config: Config, site: str) -> list[str]:
 
 def kinds_of(config: Config, site: str) -> tuple[str, ...]:
     profile = config.sites.get(site)
-    return profile.notify_kinds if profile and profile.notify_kinds else ANNOUNCED_KINDS
+    return profile.notify_kinds if profile and profile.notify_kinds else FLAGGED_KINDS
 
 
 @dataclass
@@ -164,21 +166,22 @@ def enqueue(session: Session, config: Config, site: str, at: datetime) -> Enqueu
     """Take in ``site``'s unseen changes of finished crawls (inside the caller's write transaction)."""
     done = Enqueued()
     finished = or_(ChangeRow.run_id.is_(None), ChangeRow.run_id.in_(
-        select(CrawlRunRow.id).where(CrawlRunRow.site == site, CrawlRunRow.outcome != "running")))
+        select(CrawlRunRow.id).where(CrawlRunRow.site == site, CrawlRunRow.outcome != RunOutcome.RUNNING)))
     unseen = ~select(ChangeNoticeRow.change_id).where(ChangeNoticeRow.change_id == ChangeRow.id).exists()
     changes = load_changes(session, [ArticleRow.site == site, unseen, finished])
     if not changes:
         return done
     targets, kinds = targets_of(config, site), kinds_of(config, site)
     if session.get(NotifyBaselineRow, site) is None:
-        first_ok = session.scalar(select(func.min(CrawlRunRow.id)).where(CrawlRunRow.site == site, CrawlRunRow.outcome == "ok"))
+        first_ok = session.scalar(
+            select(func.min(CrawlRunRow.id)).where(CrawlRunRow.site == site, CrawlRunRow.outcome == RunOutcome.OK))
         if first_ok is None:
             return done  # no complete crawl yet: the baseline is still being made
-        reports = sum(1 for c in changes if c.kind == "new")
+        reports = sum(1 for c in changes if c.kind == ChangeKind.NEW)
         session.add(NotifyBaselineRow(site=site, run_id=first_ok, reports=reports, created_at=at))
         for change in changes:
             session.add(ChangeNoticeRow(change_id=change.id, site=site, noticed_at=at, baseline=True))
-        if reports and "new" in kinds:
+        if reports and ChangeKind.NEW in kinds:
             title = f"{site}: baseline of {reports} reports archived"
             body = (f"First complete crawl of {site}: {reports} reports archived. "
                     "From now on every new, edited, removed or restored report is announced by itself.")

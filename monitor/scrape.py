@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -16,6 +17,9 @@ from crawler.items import Page
 from monitor.context import AppContext
 from storage.content import VN_TZ
 from storage.errors import InputError, NoArticleError
+
+if TYPE_CHECKING:
+    from crawler.profiles import SiteProfile
 
 MAX_FILE_BYTES = MAX_BYTES
 
@@ -86,6 +90,7 @@ def command(app: AppContext, target: str, url: str | None, profile_name: str | N
 
     page = load_page(target, url)
     address = url or page.url
+    profile: SiteProfile | None
     if profile_name:
         profile = select_profile(profile_name, app.config)
     else:

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from storage.archive import Archive
-from storage.models import RUN_COUNTS, ChangeRow, CrawlRunRow
+from storage.models import ChangeRow, CrawlRunRow
 from storage.types import now
+from storage.vocabulary import FLAGGED_KINDS, RUN_COUNTS, RunOutcome
 
 
 @dataclass(frozen=True)
@@ -60,25 +61,25 @@ def settle_run(
             .with_for_update()
         ).first()
         if run is None:
-            run = CrawlRunRow(site=site, started_at=launched, outcome="running", pid=pid)
+            run = CrawlRunRow(site=site, started_at=launched, outcome=RunOutcome.RUNNING, pid=pid)
             session.add(run)
             session.flush()
             if error is None and stop_reason is None:
                 error = "the crawl ended without recording a run"
-        finished_by_child = run.outcome != "running"
-        if stop_reason == "timeout":
-            run.outcome = "timeout"
+        finished_by_child = run.outcome != RunOutcome.RUNNING
+        if stop_reason == RunOutcome.TIMEOUT:
+            run.outcome = RunOutcome.TIMEOUT
         elif not finished_by_child:
-            run.outcome = stop_reason or "failed"
+            run.outcome = RunOutcome(stop_reason or RunOutcome.FAILED)
         said = (run.error or "").removeprefix("error:").strip()  # what the child itself recorded
-        if error and (not finished_by_child or stop_reason == "timeout" or not said):
+        if error and (not finished_by_child or stop_reason == RunOutcome.TIMEOUT or not said):
             run.error = error
-        if not finished_by_child or stop_reason == "timeout":
+        if not finished_by_child or stop_reason == RunOutcome.TIMEOUT:
             run.finished_at = now()
             for kind, count in session.execute(
                 select(ChangeRow.kind, func.count()).where(ChangeRow.run_id == run.id).group_by(ChangeRow.kind)
             ):
-                if kind in ("new", "edited", "removed", "restored"):
+                if kind in FLAGGED_KINDS:
                     setattr(run, kind, max(getattr(run, kind) or 0, count))
         counts = {name: getattr(run, name) or 0 for name in RUN_COUNTS}
         return RunReport(
@@ -104,11 +105,11 @@ def sweep_abandoned(archive: Archive, older_than: timedelta | None = None) -> li
     closed = []
     cutoff = now() - older_than if older_than is not None else None
     with archive.writing() as session:
-        for run in session.scalars(select(CrawlRunRow).where(CrawlRunRow.outcome == "running")):
+        for run in session.scalars(select(CrawlRunRow).where(CrawlRunRow.outcome == RunOutcome.RUNNING)):
             stale = cutoff is not None and run.started_at < cutoff
             if not stale and (run.pid is None or _alive(run.pid)):  # no pid: not ours to judge
                 continue
-            run.outcome, run.finished_at = "failed", now()
+            run.outcome, run.finished_at = RunOutcome.FAILED, now()
             run.error = run.error or "abandoned: the crawl process is gone"
             closed.append(run.id)
     return closed

@@ -19,15 +19,15 @@ from sqlalchemy.orm import Session
 
 from storage import reads, recording, reextract, runs, search
 from storage.content import Content
-from storage.engine import DEFAULT_URL, WRITE_OPTIONS, create_archive_engine, first_line, migrate
-from storage.engine import shown_url
+from storage.engine import WRITE_OPTIONS, create_archive_engine, first_line, migrate, shown_url
 from storage.errors import ArchiveError
 from storage.observation import Observation, Verdict
 from storage.reads import KnownArticle, StoredCapture, StoredVersion, Validators
 from storage.search import SearchHit
 from storage.urls import canonical_url
+from storage.vocabulary import DEFAULT_ARCHIVE_URL
 
-__all__ = ["DEFAULT_URL", "Archive"]
+__all__ = ["Archive"]
 
 
 class Archive:
@@ -39,7 +39,7 @@ class Archive:
         self._writer = engine.execution_options(**WRITE_OPTIONS)
 
     @classmethod
-    def open(cls, url: str = DEFAULT_URL) -> Archive:
+    def open(cls, url: str = DEFAULT_ARCHIVE_URL) -> Archive:
         """Connect and migrate to head; ``ArchiveError`` names the URL when that fails."""
         engine = create_archive_engine(url)
         try:

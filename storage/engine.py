@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # Alembic is imported when an archive is opened, not by every
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-DEFAULT_URL = "sqlite:///archive.db"
 BUSY_TIMEOUT = 30.0
 """Seconds a connection waits for a lock before giving up (SQLite) or connecting (PostgreSQL)."""
 

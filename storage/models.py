@@ -26,10 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.content import Content
 from storage.types import COMPRESSION, AwareDateTime, decompress
-
-CHANGE_KINDS = ("new", "edited", "removed", "restored", "reextracted")
-RUN_OUTCOMES = ("running", "ok", "failed", "timeout", "interrupted")
-RUN_COUNTS = ("pages", "new", "edited", "unchanged", "removed", "restored", "failed")
+from storage.vocabulary import CHANGE_KINDS, RUN_OUTCOMES, RunOutcome
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -157,7 +154,7 @@ class CrawlRunRow(Base):
     site: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    outcome: Mapped[str] = mapped_column(String(16), default=RunOutcome.RUNNING.value)
     pages: Mapped[int] = mapped_column(default=0, server_default="0")
     new: Mapped[int] = mapped_column(default=0, server_default="0")
     edited: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -176,7 +176,8 @@ def readonly_engine(archive_url: str, *, timeout: float = 30.0) -> Engine:
         @event.listens_for(engine, "before_cursor_execute")
         def _arm(conn: Connection, *_: Any) -> None:
             raw = conn.connection.driver_connection
-            raw.set_progress_handler(_deadline(timeout), 10_000)
+            if raw is not None:
+                raw.set_progress_handler(_deadline(timeout), 10_000)
 
     return engine
 

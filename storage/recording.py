@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from storage.content import Content
 from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow
-from storage.observation import Capture, Failed, Fetched, Gone, NotModified, Observation, Verdict
+from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
 from storage.search import search_text
 from storage.types import compress, in_vn
 

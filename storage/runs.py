@@ -8,20 +8,12 @@ its outcome and counts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from storage.models import RUN_COUNTS, CrawlRunRow
+from storage.models import CrawlRunRow
 from storage.types import now
-
-
-class RunOutcome(StrEnum):
-    RUNNING = "running"
-    OK = "ok"
-    FAILED = "failed"
-    TIMEOUT = "timeout"
-    INTERRUPTED = "interrupted"
+from storage.vocabulary import RUN_COUNTS, RunOutcome
 
 
 def start_run(session: Session, site: str, pid: int | None = None) -> int:

@@ -16,8 +16,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from storage.content import VN_TZ
-from storage.models import RUN_COUNTS, CrawlRunRow
+from storage.models import CrawlRunRow
 from storage.models_notify import DeliveryRow, jobs_table
+from storage.vocabulary import FAILED_OUTCOMES, RUN_COUNTS
 
 if TYPE_CHECKING:
     from storage.archive import Archive
@@ -56,7 +57,7 @@ def site_status(session: Session, site: str, configured: bool, job_id: str) -> S
     runs = select(CrawlRunRow).where(CrawlRunRow.site == site).order_by(CrawlRunRow.id.desc())
     last = session.scalars(runs.limit(1)).first()
     status.last_run = _run(last) if last else None
-    failed = runs.where(CrawlRunRow.outcome.in_(("failed", "timeout"))).limit(RECENT_FAILURES)
+    failed = runs.where(CrawlRunRow.outcome.in_(FAILED_OUTCOMES)).limit(RECENT_FAILURES)
     status.failures = [_run(row) for row in session.scalars(failed)]
     job = select(jobs_table.c.next_run_time).where(jobs_table.c.id == job_id)
     next_time = session.scalar(job)

@@ -45,7 +45,8 @@ def _gold_page(version: str = "v1", site: str = "tuyengiao") -> tuple[dict, Path
 def test_file_mode_json_matches_gold(fixture_server) -> None:
     gold, path = _gold_page()
     code, out, err = run(
-        "--config", str(fixture_server.config_file), "scrape", str(path), "--url", fixture_server.url + gold["url"].lstrip("/"), "--json"
+        "--config", str(fixture_server.config_file), "scrape", str(path),
+        "--url", fixture_server.url + gold["url"].lstrip("/"), "--json"
     )
     assert code == 0, err
     data = json.loads(out)
@@ -60,7 +61,8 @@ def test_file_mode_json_matches_gold(fixture_server) -> None:
 def test_file_mode_plain_text(fixture_server) -> None:
     gold, path = _gold_page("v1", "quangtri")
     code, out, err = run(
-        "--config", str(fixture_server.config_file), "scrape", str(path), "--url", fixture_server.url + gold["url"].lstrip("/")
+        "--config", str(fixture_server.config_file), "scrape", str(path),
+        "--url", fixture_server.url + gold["url"].lstrip("/")
     )
     assert code == 0, err
     assert gold["title"] in out

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,9 @@ FAST = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "TGWATCH_EXTRACT_WORKE
 
 
 @pytest.fixture
-def setup(tmp_path: Path, fixture_server: FixtureServer, archive_url: str) -> Iterator[tuple[Archive, dict[str, str], Path]]:
+def setup(
+    tmp_path: Path, fixture_server: FixtureServer, archive_url: str
+) -> Iterator[tuple[Archive, dict[str, str], Path]]:
     config = tmp_path / "tgwatch.toml"
     config.write_text(site_config(fixture_server.url, sites=[SITE]), encoding="utf-8")
     url = archive_url

@@ -130,7 +130,8 @@ def test_chrome_only_page_gives_none(profile) -> None:
 def test_soft_404_page_gives_none(profile) -> None:
     page = tuyengiao_page().replace(f'<h1 class="story-headline">{TITLE}</h1>',
                                     '<h1 class="story-headline">Không tìm thấy bài viết</h1>')
-    page = page[:page.index('<div class="story-body">')] + '<div class="story-body"><p>Bài viết không tồn tại hoặc đã bị xóa.</p></div>' + page[page.index("</article>"):]
+    missing = '<div class="story-body"><p>Bài viết không tồn tại hoặc đã bị xóa.</p></div>'
+    page = page[:page.index('<div class="story-body">')] + missing + page[page.index("</article>"):]
     assert extract(page, URL, profile) is None
 
 

@@ -7,7 +7,8 @@ sidebar, footer with counters), so a test of the article also tests that the chr
 from __future__ import annotations
 
 TITLE = "Ban Tuyên giáo Thành ủy Long Xuyên: Triển khai toàn diện, hiệu quả các lĩnh vực tuyên giáo"
-LEAD = "Ngày 15/7, đoàn công tác Ban Tuyên giáo Tỉnh ủy An Giang làm việc với Ban Tuyên giáo Thành ủy Long Xuyên về kết quả công tác 6 tháng đầu năm."
+LEAD = ("Ngày 15/7, đoàn công tác Ban Tuyên giáo Tỉnh ủy An Giang làm việc với Ban Tuyên giáo Thành ủy Long Xuyên "
+        "về kết quả công tác 6 tháng đầu năm.")
 PARAGRAPHS = [
     "Báo cáo với đoàn công tác, Phó Trưởng Ban Tuyên giáo Thành ủy Long Xuyên Bùi Trường Giang cho biết, "
     "trong 6 tháng đầu năm 2022, Ban Tuyên giáo Thành ủy đã bám sát sự lãnh đạo, chỉ đạo của Thành ủy.",
@@ -33,7 +34,8 @@ CHROME = ["Phản hồi", "Các tin khác", "Thư viện ảnh", "Liên kết we
 def header(today: str = TODAY) -> str:
     return (f'<header><div class="top-bar"><span class="today">{today}</span><form><input name="q"></form></div>'
             '<nav class="navbar"><ul><li><a href="/">Trang chủ</a></li><li><a href="/thoi-su-chinh-tri">'
-            "Thời sự chính trị</a></li><li><a href=\"/tuyen-giao-cac-cap\">Tuyên giáo các cấp</a></li></ul></nav></header>")
+            "Thời sự chính trị</a></li><li><a href=\"/tuyen-giao-cac-cap\">Tuyên giáo các cấp</a></li>"
+            "</ul></nav></header>")
 
 
 def sidebar_and_footer() -> str:
@@ -52,7 +54,8 @@ def tuyengiao_page(*, date_line: str | None = DATE_LINE, byline: str = "Trườn
     body = "\n".join([
         f"<!-- cap nhat 16/07/2022 08:21:33 {comment} -->",
         f'<table class="picture" align="center"><tbody><tr><td class="pic"><img alt="{CAPTIONS[0]}" '
-        f'src="/Uploads/2022/7/16/11/hoi-nghi.jpg"></td></tr><tr><td class="caption"><p>{CAPTIONS[0]}</p></td></tr></tbody></table>',
+        f'src="/Uploads/2022/7/16/11/hoi-nghi.jpg"></td></tr><tr><td class="caption"><p>{CAPTIONS[0]}</p></td></tr>'
+        '</tbody></table>',
         f'<p style="text-align: justify;"><strong>{HEADING}</strong></p>',
         f"<p>{PARAGRAPHS[0]}</p>",
         '<script type="text/javascript">var _articleId = 139001;</script>',
@@ -72,7 +75,8 @@ def tuyengiao_page(*, date_line: str | None = DATE_LINE, byline: str = "Trườn
             f'<a href="/tuyen-giao-cac-cap">Tuyên giáo các cấp</a></li></ol></nav>{date}</div>'
             f'<article><h1 class="story-headline">{TITLE}</h1><div class="story-teaser">{LEAD}</div>'
             f'<div class="story-body">{body}</div></article>'
-            '<div class="story-tools"><a href="https://facebook.com/sharer">Chia sẻ</a> <a href="javascript:print()">In bài viết</a></div>'
+            '<div class="story-tools"><a href="https://facebook.com/sharer">Chia sẻ</a> '
+            '<a href="javascript:print()">In bài viết</a></div>'
             '<section class="feedback"><h3>Phản hồi</h3><form><input name="FullName"><textarea></textarea>'
             '<button>Gửi phản hồi</button></form></section>'
             f'<section class="other-news"><h3>Các tin khác</h3><ul>{others}</ul></section></div>'
@@ -99,9 +103,10 @@ def chrome_only_page() -> str:
 def portal_page() -> str:
     """A provincial SharePoint page like seed 003: title first, "Ảnh: …" captions, byline, "Tin khác"."""
     others = "".join(f"<p>- <a href='/Pages/tin-{n}.aspx'>{t}</a></p>" for n, t in enumerate(OTHER_NEWS))
-    return ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>Tin hoạt động</title>'
-            '</head><body><form id="aspnetForm"><table class="layout-header"><tr><td><span>BAN TUYÊN GIÁO TỈNH ỦY</span>'
-            f'</td><td class="today">Thứ Sáu, ngày 10/01/2025</td></tr></table><div class="main-col"><div class="article-detail">'
+    return ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+            '<title>Tin hoạt động</title></head><body><form id="aspnetForm"><table class="layout-header"><tr><td>'
+            '<span>BAN TUYÊN GIÁO TỈNH ỦY</span></td><td class="today">Thứ Sáu, ngày 10/01/2025</td></tr></table>'
+            '<div class="main-col"><div class="article-detail">'
             f'<h1 class="news-title">{TITLE}</h1><div class="news-date">27/12/2024 lúc 16:30 (GMT+7) | '
             '<span class="view-count">Lượt xem: 1.702</span></div><div class="ms-rtestate-field">'
             f"<p>{PARAGRAPHS[0]}</p><p><img src='/PublishingImages/a.jpg' alt=''></p><p><em>Ảnh: {CAPTIONS[0]}</em></p>"
@@ -116,10 +121,12 @@ def nukeviet_page(author_line: str = "Tác giả: Phương Thảo") -> str:
     return ('<html lang="vi"><head><title>' + TITLE + ' - Hoạt động tuyên giáo - Ban Tuyên giáo Tỉnh ủy</title>'
             '<meta charset="utf-8"></head><body><ul class="nav"><li><a href="/news/hoat-dong-tuyen-giao/">Hoạt động '
             'tuyên giáo</a></li></ul><div class="news_column panel" itemtype="http://schema.org/NewsArticle">'
-            f'<div class="panel-body"><h1 class="title">{TITLE}</h1><div class="row"><span class="h5">Thứ hai - 15/03/2016 04:35</span>'
+            f'<div class="panel-body"><h1 class="title">{TITLE}</h1><div class="row">'
+            '<span class="h5">Thứ hai - 15/03/2016 04:35</span>'
             '<ul class="list-inline"><li><a href="/print">In ra</a></li><li>Lượt xem: 873</li></ul></div>'
             f'<div class="hometext">{LEAD}</div><div id="news-bodyhtml" class="bodytext margin-bottom-lg">'
-            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "<ul>" + "".join(f"<li>{i}</li>" for i in ITEMS) + "</ul></div>"
+            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+            + "<ul>" + "".join(f"<li>{i}</li>" for i in ITEMS) + "</ul></div>"
             f'<div class="margin-bottom-lg"><p class="h5 text-right"><strong>{author_line.split(":")[0]}: </strong>'
             f'{author_line.split(":", 1)[1].strip()}</p><p class="h5 text-right"><strong>Nguồn tin: </strong>'
             "Ban Tuyên giáo Huyện ủy Cam Lộ</p></div></div></div><div class=\"news_column\"><p class=\"h3\"><strong>"

@@ -23,7 +23,8 @@ def _feed(url: str, *args: str) -> etree._Element:
 def _fill(archive: Archive) -> None:
     for n, site in ((1, "tuyengiao"), (2, "tuyengiao"), (3, "longan")):
         archive.record(site, f"https://{site}.vn/bai-{n}", fetched(n, title=f"Bài {n}\x0b", url=f"https://{site}.vn/bai-{n}"))
-    archive.record("tuyengiao", "https://tuyengiao.vn/bai-1", fetched(10, title="Bài 1 mới", text="Đoạn mới.\nĐoạn hai."))
+    edited = fetched(10, title="Bài 1 mới", text="Đoạn mới.\nĐoạn hai.")
+    archive.record("tuyengiao", "https://tuyengiao.vn/bai-1", edited)
     archive.record("tuyengiao", "https://tuyengiao.vn/bai-2", gone(11))
     archive.record("tuyengiao", "https://tuyengiao.vn/bai-2", gone(12))
 
@@ -50,7 +51,8 @@ def test_feed_is_valid_atom(archive: Archive, archive_url: str) -> None:
         assert _text(entry, "id").startswith("tag:tgwatch,2026:change/")
         assert _text(entry, "title")
         link = entry.find(ATOM + "link")
-        assert link is not None and link.get("href", "").startswith("https://") and link.get("rel", "alternate") == "alternate"
+        assert link is not None and link.get("href", "").startswith("https://")
+        assert link.get("rel", "alternate") == "alternate"
         content = entry.find(ATOM + "content")
         assert content is not None and content.get("type") == "text" and link.get("href") in content.text
     edited = entries[1]

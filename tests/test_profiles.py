@@ -34,7 +34,8 @@ def test_builtin_profiles_of_the_three_templates() -> None:
     assert tg.hosts == ["tuyengiao.vn", "www.tuyengiao.vn"] and tg.template_generation == "2021-2024"
     assert nv.selectors.body == "div#news-bodyhtml" and nv.selectors.byline == "p.h5.text-right"
     assert portal.selectors.body == "div.ms-rtestate-field"
-    assert tg.article_url.search("/ban-tuyen-giao-long-xuyen-139001") and not tg.article_url.search("/tuyen-giao-cac-cap")
+    assert tg.article_url.search("/ban-tuyen-giao-long-xuyen-139001")
+    assert not tg.article_url.search("/tuyen-giao-cac-cap")
     assert nv.article_url.search("/news/hoat-dong-tuyen-giao/cam-lo-1452.html")
     assert portal.article_url.search("/Pages/ban-chi-dao-35-21964.aspx")
     assert all(p.profile is None and not p.is_generic for p in profiles.values())
@@ -87,7 +88,8 @@ def test_a_profile_site_may_leave_urls_to_the_profile(tmp_path: Path) -> None:
     (MINIMAL + MINIMAL, "sites[1]: duplicate site name 'btg-example'"),
     (MINIMAL + 'profile = "joomla"\n', "sites[0]: unknown profile 'joomla'"),
     (MINIMAL.replace('start_urls = ["https://btg.example.gov.vn/tin-tuc"]', ""), "sites[0]: start_urls is required"),
-    (MINIMAL.replace("https://btg.example.gov.vn/tin-tuc", "ftp://x"), "sites[0]: start_urls: 'ftp://x' is not an http(s) URL"),
+    (MINIMAL.replace("https://btg.example.gov.vn/tin-tuc", "ftp://x"),
+     "sites[0]: start_urls: 'ftp://x' is not an http(s) URL"),
     (MINIMAL + 'recheck = "sometimes"\n', "sites[0]: recheck must be one of due, all, none"),
     (MINIMAL + 'schedule = "often"\n', "sites[0]: schedule 'often' is neither"),
     (MINIMAL + '[sites.selectors]\nbody = "div..x"\n', "sites[0]: selectors.body is not a valid CSS selector"),
@@ -113,8 +115,8 @@ def fixture_like_config() -> Config:
         base = builtin_profiles()[profile]
         return SiteProfile(name=name, start_urls=[f"http://127.0.0.1:8000/{name}/", f"http://127.0.0.1:8000/{name}/cat"],
                            article_url=base.article_url, selectors=base.selectors, profile=profile)
-    return Config(notify=[], sites={"tuyengiao": site("tuyengiao", "tuyengiao"), "quangtri": site("quangtri", "nukeviet")},
-                  source="test")
+    sites = {"tuyengiao": site("tuyengiao", "tuyengiao"), "quangtri": site("quangtri", "nukeviet")}
+    return Config(notify=[], sites=sites, source="test")
 
 
 def test_profile_for_url() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dateparser
 import pytest
@@ -103,13 +103,13 @@ def test_offsets_in_the_text_are_kept() -> None:
     nine = parse_vn_datetime("22/10/2025 19:25 (GMT+9)")
     assert nine is not None and nine.utcoffset() == timedelta(hours=9) and nine.hour == 19
     utc = parse_vn_datetime("2024-12-27 00:02:00Z")
-    assert utc == datetime(2024, 12, 27, 0, 2, tzinfo=timezone.utc)
+    assert utc == datetime(2024, 12, 27, 0, 2, tzinfo=UTC)
 
 
 def test_tz_applies_only_when_the_text_states_no_offset() -> None:
-    in_utc = datetime(2026, 8, 15, 6, 54, tzinfo=timezone.utc)
-    assert parse_vn_datetime("15/08/2026 06:54", tz=timezone.utc) == in_utc
-    assert parse_vn_datetime("15/08/2026 06:54 GMT+7", tz=timezone.utc) == vn(2026, 8, 15, 6, 54)
+    in_utc = datetime(2026, 8, 15, 6, 54, tzinfo=UTC)
+    assert parse_vn_datetime("15/08/2026 06:54", tz=UTC) == in_utc
+    assert parse_vn_datetime("15/08/2026 06:54 GMT+7", tz=UTC) == vn(2026, 8, 15, 6, 54)
     assert parse_vn_datetime("15/08/2026 06:54").tzinfo is VN_TZ  # type: ignore[union-attr]
 
 

@@ -40,7 +40,8 @@ def lead_element(title_el: HtmlElement | None, description: str = "") -> HtmlEle
             size = len(element_text(candidate))
             if _LEAD_CLASS.search(names) and 30 <= size <= 1500:
                 return candidate
-            if by_text is None and len(described) >= 30 and size <= 1500 and fold(element_text(candidate)).startswith(described):
+            if (by_text is None and len(described) >= 30 and size <= 1500
+                    and fold(element_text(candidate)).startswith(described)):
                 by_text = candidate
     return by_text
 

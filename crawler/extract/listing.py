@@ -60,4 +60,5 @@ def is_listing(root: HtmlElement, title_el: HtmlElement | None, head: HeadMeta, 
     sizes = [n for item, link in items.values() if item in inside and 60 <= (n := len(element_text(item))) <= 700
              and len(element_text(link)) >= 0.1 * n]
     share = sum(sizes) / total
-    return (len(sizes) >= 4 and share >= 0.5) or (len(sizes) >= 2 and share >= 0.6) or (len(sizes) == 1 and share >= 0.75)
+    return ((len(sizes) >= 4 and share >= 0.5) or (len(sizes) >= 2 and share >= 0.6)
+            or (len(sizes) == 1 and share >= 0.75))

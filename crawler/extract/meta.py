@@ -64,8 +64,9 @@ def meta_tags(head: HtmlElement) -> dict[str, str]:
 
 def _canonical(head: HtmlElement, tags: dict[str, str], url: str) -> str | None:
     for link in head.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-            return urljoin(url, link.get("href", "").strip())
+        href: str = link.get("href", "")
+        if "canonical" in (link.get("rel") or "").lower().split() and href:
+            return urljoin(url, href.strip())
     return urljoin(url, tags["og:url"]) if tags.get("og:url") else None
 
 

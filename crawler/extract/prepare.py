@@ -80,7 +80,8 @@ def mark_photos(root: HtmlElement, base_url: str) -> list[Image]:
             continue
         parent = element.getparent()
         inline_parent = parent is not None and parent.tag == "p"
-        if element.tag != "p" and not inline_parent and len(element_text(element)) <= 400 and element.find(".//p") is None:
+        short = len(element_text(element)) <= 400
+        if element.tag != "p" and not inline_parent and short and element.find(".//p") is None:
             element.tag = "p"
         element.attrib.pop("class", None)
     return images
@@ -162,7 +163,8 @@ def _is_photo(block: HtmlElement) -> bool:
         if element_text(link) or not _IMAGE_HREF.search(link.get("href", "")):
             return False
     if block.tag == "table":
-        return len(element_text(block)) <= 400 and block.find(".//table") is None and len(list(block.iter("td", "th"))) <= 4
+        small = len(element_text(block)) <= 400 and len(list(block.iter("td", "th"))) <= 4
+        return small and block.find(".//table") is None
     return True
 
 

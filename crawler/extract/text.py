@@ -128,7 +128,7 @@ def run_trafilatura(root: HtmlElement, *, known: bool, url: str) -> list[str]:
     """Lines of the main text trafilatura finds in ``root`` (empty when it finds none)."""
     options = KNOWN_BODY if known else SEARCH_PAGE
     document = bare_extraction(root, url=url, options=options)
-    if document is None or document.body is None:
+    if document is None or isinstance(document, dict) or document.body is None:
         return []
     return dedupe(_block_lines(document.body))
 

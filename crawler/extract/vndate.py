@@ -19,10 +19,11 @@ is refused), so a second parse would add cost and no knowledge. dateparser stays
 Rules the pattern encodes: day first, always; a full date needs day, month and a four-digit year
 (``tháng 6/2022``, ``Ngày 28/12``, ``tuần 4 tháng 2/2019`` and document codes such as ``01-KL/TW``
 or ``05/12/2024/NQ-HĐND`` are not dates; years outside 1900–2100 are refused); a date never runs
-across a line break, so a header date cannot take the time printed on the next line; minutes may be unpadded and followed by an apostrophe (``8:21'`` on tuyengiao.vn, where
-``14:2'`` is 14:02); the weekday is matched but never checked against the date, because sites print
-the wrong one and a wrong weekday is no reason to lose the date; an offset in the text
-(``GMT+7``, ``(GMT+07:00)``, ``UTC+7``, ``+07``) is kept, otherwise ``tz`` (+07:00) applies.
+across a line break, so a header date cannot take the time printed on the next line; minutes may be
+unpadded and followed by an apostrophe (``8:21'`` on tuyengiao.vn, where ``14:2'`` is 14:02); the weekday
+is matched but never checked against the date, because sites print the wrong one and a wrong weekday
+is no reason to lose the date; an offset in the text (``GMT+7``, ``(GMT+07:00)``, ``UTC+7``, ``+07``)
+is kept, otherwise ``tz`` (+07:00) applies.
 """
 
 from __future__ import annotations
@@ -214,7 +215,7 @@ def parse_iso_datetime(value: str, *, tz: tzinfo = VN_TZ) -> datetime | None:
     if not text:
         return None
     try:
-        parsed: datetime | None = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         try:
             parsed = email.utils.parsedate_to_datetime(text)
@@ -232,6 +233,7 @@ def is_today_line(text: str) -> bool:
     caller still decides by position (before the title, outside the article container).
     """
     line = normalise_text(text)
-    line = line[_TODAY.match(line).end():]
+    today = _TODAY.match(line)  # optional words: it always matches, maybe empty
+    line = line[today.end():] if today else line
     m = _PATTERN.fullmatch(line)
     return bool(m and m["wk"] and not (m["tf"] or m["t2"] or m["gmt"]) and _value(m, VN_TZ))

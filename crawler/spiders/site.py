@@ -59,7 +59,8 @@ def first_url(request: Request) -> str:
 def describe_failure(failure: Failure) -> str:
     """One line: the exception's type and the first line of its message."""
     message = str(failure.value).strip().splitlines()
-    return f"{failure.type.__name__}: {message[0][:200]}" if message else failure.type.__name__
+    name = type(failure.value).__name__
+    return f"{name}: {message[0][:200]}" if message else name
 
 
 def shared_hosts(profile: SiteProfile, config: Config | None) -> frozenset[str]:

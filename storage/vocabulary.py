@@ -1,0 +1,51 @@
+"""The words every layer shares, each defined once: change kinds, run outcomes, the default archive.
+
+They are values of the archive's columns (``changes.kind``, ``crawl_runs.outcome``) that users
+query by name, so the crawler, the CLI, the notifier and the schema's CHECK constraints all import
+them from here instead of spelling them out. This module imports nothing, so that the CLI can use
+it without paying for SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ChangeKind(StrEnum):
+    """``changes.kind``: what happened to an article."""
+
+    NEW = "new"
+    EDITED = "edited"
+    REMOVED = "removed"
+    RESTORED = "restored"
+    REEXTRACTED = "reextracted"  # a correction by today's extractor, not a change on the site
+
+
+CHANGE_KINDS: tuple[str, ...] = tuple(kind.value for kind in ChangeKind)
+"""Every value of ``changes.kind`` (the schema's CHECK constraint)."""
+
+FLAGGED_KINDS: tuple[str, ...] = ("new", "edited", "removed", "restored")
+"""The kinds that are flags on the site (listed by ``tgwatch changes``, announced, a site's ``notify_kinds``)."""
+
+
+class RunOutcome(StrEnum):
+    """``crawl_runs.outcome``: how one crawl of one site ended (``running`` until it does)."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"
+
+
+RUN_OUTCOMES: tuple[str, ...] = tuple(outcome.value for outcome in RunOutcome)
+"""Every value of ``crawl_runs.outcome`` (the schema's CHECK constraint)."""
+
+FAILED_OUTCOMES: tuple[str, ...] = ("failed", "timeout")
+"""Outcomes ``tgwatch status`` lists as failures."""
+
+RUN_COUNTS: tuple[str, ...] = ("pages", "new", "edited", "unchanged", "removed", "restored", "failed")
+"""The counts a run records (``crawl_runs`` columns), in the order the summary line prints them."""
+
+DEFAULT_ARCHIVE_URL = "sqlite:///archive.db"
+"""The archive when neither ``--db`` nor ``TGWATCH_DB`` names one."""
