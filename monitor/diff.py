@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from difflib import SequenceMatcher
 
 import click
 
 from monitor.context import AppContext
-from monitor.output import is_terminal
+from monitor.output import format_option, is_terminal
+from monitor.output import render as render_rows
 from storage.content import CONTENT_FIELDS, Content
 from storage.errors import InputError
+
+if TYPE_CHECKING:
+    from storage.reads import StoredVersion
 
 _TOKEN = re.compile(r"\n|[^\s]+")
 CONTEXT = 12  # words of unchanged text kept on each side of a change
@@ -109,18 +114,34 @@ def field_changes(old: Content, new: Content) -> list[tuple[str, str, str]]:
             for name in old.changed_fields(new) if name != "text" and name in CONTENT_FIELDS]
 
 
+DIFF_COLUMNS = ("article_id", "from_version", "to_version", "field", "before", "after")
+
+
+def diff_rows(old: StoredVersion, new: StoredVersion) -> list[tuple[Any, ...]]:
+    """One row per changed field of ``old`` → ``new`` (DIFF_COLUMNS), values as stored."""
+    if old.content_hash == new.content_hash:
+        return []
+    return [(old.article_id, old.version, new.version, name, getattr(old.content, name), getattr(new.content, name))
+            for name in old.content.changed_fields(new.content) if name in CONTENT_FIELDS]
+
+
 @click.command("diff")
 @click.argument("article")
 @click.option("--from", "from_version", type=int, help="Older version number (default: the one before --to).")
 @click.option("--to", "to_version", type=int, help="Newer version number (default: the latest).")
+@format_option
 @click.pass_obj
-def command(app: AppContext, article: str, from_version: int | None, to_version: int | None) -> None:
+def command(app: AppContext, article: str, from_version: int | None, to_version: int | None, fmt: str) -> None:
     """Show what changed between two versions of ARTICLE (its id or URL).
+
+    --format table (the default) shows the changed fields and a word diff of the text; csv and json
+    give one row per changed field (field, before, after; the text whole).
 
     \b
     Example:
       tgwatch diff 42
       tgwatch diff https://tuyengiao.vn/some-report-139001 --from 1 --to 3
+      tgwatch diff 42 --format json
     """
     versions = {v.version: v for v in app.archive().article_versions(article)}
     if not versions:
@@ -135,6 +156,9 @@ def command(app: AppContext, article: str, from_version: int | None, to_version:
             known = ", ".join(map(str, sorted(versions)))
             raise InputError(article, f"no version {number} (versions: {known})")
     old, new = versions[from_version], versions[to_version]
+    if fmt != "table":
+        render_rows(DIFF_COLUMNS, diff_rows(old, new), fmt)
+        return
     color = is_terminal()
     click.echo(f"article {old.article_id}: {new.content.title}")
     click.echo(f"version {old.version} ({old.fetched_at.isoformat()}) → version {new.version} "

@@ -1,18 +1,21 @@
-"""Tabular output shared by the listing commands: ``--format table|csv|json``.
+"""Output shared by every command that prints data: ``--format table|csv|json``.
 
-One option decorator and one renderer, so ``sql``, ``changes``, ``search`` and ``sites`` print the
-same way: a table for people (rich on a terminal, aligned plain text when piped), CSV and JSON for
-scripts (one JSON array of objects; times in ISO 8601 with offset, as in the archive).
+One option decorator (``format_option``, with ``--json`` kept as an alias where it existed) and one
+renderer of data rows (``render``), so ``sql``, ``changes``, ``search``, ``sites``, ``status``,
+``scrape`` and ``diff`` print the same way: a table for people (rich on a terminal, aligned plain
+text when piped), CSV and JSON for scripts (one JSON array of objects; times in ISO 8601 with
+offset, as in the archive). CSV and JSON are written row by row, so a long result streams.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, TextIO, TypeVar
+from typing import Any, TextIO, TypeVar, cast
 
 import click
 
@@ -21,31 +24,63 @@ F = TypeVar("F", bound=Callable[..., Any])
 MAX_CELL = 120  # characters of one cell in a piped plain table (csv/json carry everything)
 
 
-def format_option(func: F) -> F:
-    """``--format table|csv|json`` (default table), passed to the command as ``fmt``."""
-    return click.option(
-        "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-        help="Output format: a table for reading, csv or json for scripts.",
-    )(func)
+def format_option(func: F | None = None, *, json_alias: bool = False) -> Any:
+    """``--format table|csv|json`` (default table), passed to the command as ``fmt``.
+
+    ``json_alias=True`` adds ``--json`` as another spelling of ``--format json`` (the commands that
+    had it keep it).
+    """
+    def decorate(command: F) -> F:
+        wrapped: Callable[..., Any] = command
+        if json_alias:
+            @functools.wraps(command)
+            def command_with_alias(*args: Any, **kwargs: Any) -> Any:
+                if kwargs.pop("as_json"):
+                    source = click.get_current_context().get_parameter_source("fmt")
+                    if source is click.core.ParameterSource.COMMANDLINE and kwargs["fmt"] != "json":
+                        raise click.UsageError(f"--json and --format {kwargs['fmt']} disagree")
+                    kwargs["fmt"] = "json"
+                return command(*args, **kwargs)
+
+            wrapped = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(
+                command_with_alias)
+        return cast(F, click.option(
+            "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+            help="Output format: a table for reading, csv or json for scripts.",
+        )(wrapped))
+
+    return decorate(func) if func is not None else decorate
 
 
 def plain(value: Any) -> Any:
-    """A JSON-ready value: times as ISO 8601, bytes summarised, everything else as is or str."""
+    """A JSON-ready value: times as ISO 8601, bytes summarised, lists and dicts item by item,
+    everything else as is or str."""
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{len(bytes(value))} bytes>"
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
     return str(value)
+
+
+def flat(value: Any) -> Any:
+    """A CSV field: ``plain``, with a list's items one per line and a dict as JSON."""
+    value = plain(value)
+    if isinstance(value, list):
+        return "\n".join("" if v is None else str(flat(v)) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else value
 
 
 def cell(value: Any) -> str:
     """One table cell on one line."""
-    value = plain(value)
-    if value is None:
-        return ""
-    return " ".join(str(value).split())
+    return " ".join(str(flat(value)).split())
 
 
 def is_terminal(stream: TextIO | None = None) -> bool:
@@ -53,21 +88,41 @@ def is_terminal(stream: TextIO | None = None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "table",
+def render(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str = "table",
            *, out: TextIO | None = None) -> None:
-    """Print ``rows`` under ``columns`` in ``fmt``."""
+    """Print ``rows`` under ``columns`` in ``fmt``: the one renderer of data rows.
+
+    CSV and JSON are written as the rows come (``rows`` may be a generator); a table needs them
+    all to size its columns.
+    """
     out = out or sys.stdout
     if fmt == "json":
-        records = [{c: plain(v) for c, v in zip(columns, row)} for row in rows]
-        out.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        json_records(columns, rows, out)
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([["" if plain(v) is None else plain(v) for v in row] for row in rows])
+        for row in rows:
+            writer.writerow([flat(v) for v in row])
     elif is_terminal(out):
-        rich_table(columns, rows, out)
+        rich_table(columns, list(rows), out)
     else:
-        plain_table(columns, rows, out)
+        plain_table(columns, list(rows), out)
+
+
+def json_records(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: TextIO) -> None:
+    """A JSON array of one object per row, written row by row (the same text as ``json.dumps(...,
+    indent=2)`` of the whole list)."""
+    first = True
+    for row in rows:
+        record = json.dumps({c: plain(v) for c, v in zip(columns, row)}, ensure_ascii=False, indent=2)
+        out.write(("[\n" if first else ",\n") + "\n".join("  " + line for line in record.splitlines()))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+
+
+def json_document(document: Any, out: TextIO | None = None) -> None:
+    """One JSON value (an object for ``status``, ``scrape``, ``diff``): times as ISO 8601."""
+    (out or sys.stdout).write(json.dumps(document, ensure_ascii=False, indent=2, default=plain) + "\n")
 
 
 def plain_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO) -> None:

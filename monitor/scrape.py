@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +14,7 @@ from crawler.extract.decode import decode_html, looks_binary
 from crawler.fetch import MAX_BYTES, fetch
 from crawler.items import Page
 from monitor.context import AppContext
+from monitor.output import format_option, json_document, render
 from storage.content import VN_TZ
 from storage.errors import InputError, NoArticleError
 
@@ -74,11 +74,14 @@ def render_text(article: Article) -> str:
 @click.argument("target")
 @click.option("--url", help="The page's address when TARGET is a file (picks the site profile).")
 @click.option("--profile", "profile_name", help="Use this site/profile instead of choosing by URL.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--save", is_flag=True, help="Record the page in the archive (--db).")
+@format_option(json_alias=True)
 @click.pass_obj
-def command(app: AppContext, target: str, url: str | None, profile_name: str | None, as_json: bool, save: bool) -> None:
+def command(app: AppContext, target: str, url: str | None, profile_name: str | None, save: bool, fmt: str) -> None:
     """Extract one article from a URL or a local HTML file and print it.
+
+    --format table (the default) prints the metadata, then the text; json one object; csv a header
+    and one row (the same fields as json; lists one item per line).
 
     \b
     Example:
@@ -101,8 +104,11 @@ def command(app: AppContext, target: str, url: str | None, profile_name: str | N
         raise NoArticleError(target)
     if save:
         _save(app, article, page, site=profile.name if profile else (urlsplit(address).hostname or "local"))
-    if as_json:
-        click.echo(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
+    if fmt == "json":
+        json_document(article.to_json())
+    elif fmt == "csv":
+        record = article.to_json()
+        render(list(record), [list(record.values())], "csv")
     else:
         click.echo(render_text(article))
 

@@ -6,7 +6,7 @@ command answers the same whether the daemon runs or not, on this machine or anot
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -14,9 +14,11 @@ from typing import Any
 import click
 
 from monitor.context import AppContext
+from monitor.output import format_option, json_document, render
 from monitor.schedule import crawl_job_id
 from storage.content import VN_TZ
 from storage.status import RunLine, archive_size, delivery_counts, site_statuses
+from storage.vocabulary import RUN_COUNTS
 
 
 def collect(app: AppContext) -> dict[str, Any]:
@@ -60,26 +62,38 @@ def render_text(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
+CSV_COLUMNS = ("site", "configured", "last_run", "started_at", "finished_at", "outcome", *RUN_COUNTS, "error",
+               "next_run", "recent_failures")
+
+
+def site_rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """One row per site (CSV_COLUMNS): its last run, next run and number of recent failures."""
+    for status in report["sites"]:
+        run = status.last_run
+        last = (run.id, run.started_at, run.finished_at, run.outcome, *(run.counts.get(c, 0) for c in RUN_COUNTS),
+                run.error) if run else (None,) * (5 + len(RUN_COUNTS))
+        yield (status.site, status.configured, *last, status.next_run, len(status.failures))
 
 
 @click.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@format_option(json_alias=True)
 @click.pass_obj
-def command(app: AppContext, as_json: bool) -> None:
+def command(app: AppContext, fmt: str) -> None:
     """Show, per site, the last crawl, the next one, and recent failures.
+
+    --format table (the default) is a report for reading; json is one object (archive, notifications
+    and every site with its last run and recent failures); csv is one row per site.
 
     \b
     Example:
       tgwatch status
       tgwatch --db postgresql://tgwatch@db/tgwatch status --json
+      tgwatch status --format csv
     """
     report = collect(app)
-    if as_json:
-        report = {**report, "sites": [asdict(s) for s in report["sites"]]}
-        click.echo(json.dumps(report, ensure_ascii=False, default=_json_default, indent=2))
+    if fmt == "json":
+        json_document({**report, "sites": [asdict(s) for s in report["sites"]]})
+    elif fmt == "csv":
+        render(CSV_COLUMNS, site_rows(report), "csv")
     else:
         click.echo(render_text(report))

@@ -7,6 +7,8 @@ crawled again by each xdist worker); each command has its own ``check_*`` functi
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -91,6 +93,14 @@ def check_diff(crawled: tuple[str, Path]) -> None:
     old_title, new_title = (t for (t,) in query(db, f"SELECT title FROM versions WHERE article_id = {article_id} "
                                                    "ORDER BY version"))
     assert f"title: {old_title} → {new_title}" in out
+    code, out, err = tg(db, config, "diff", str(article_id), "--from", "1", "--to", "2", "--format", "json")
+    assert code == 0, err
+    rows = {row["field"]: row for row in json.loads(out)}
+    assert rows["title"] == {"article_id": article_id, "from_version": 1, "to_version": 2, "field": "title",
+                             "before": old_title, "after": new_title}
+    code, out, _ = tg(db, config, "diff", str(article_id), "--from", "1", "--to", "2", "--format", "csv")
+    assert out.splitlines()[0] == "article_id,from_version,to_version,field,before,after"
+    assert len(list(csv.reader(io.StringIO(out)))) == len(rows) + 1
     code, _, err = tg(db, config, "diff", str(article_id), "--to", "9")
     assert code == 2 and "no version 9" in err
     code, _, err = tg(db, config, "diff", "https://nowhere.example/x")

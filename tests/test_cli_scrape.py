@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import socket
 import threading
@@ -56,6 +58,14 @@ def test_file_mode_json_matches_gold(fixture_server) -> None:
     text = normalise_text(data["text"]).splitlines()
     for line in gold["text_lines"]:
         assert line in text
+    code, out, err = run(
+        "--config", str(fixture_server.config_file), "scrape", str(path),
+        "--url", fixture_server.url + gold["url"].lstrip("/"), "--format", "csv"
+    )
+    assert code == 0, err
+    (row,) = csv.DictReader(io.StringIO(out))
+    assert row["title"] == gold["title"] and row["published"] == gold["published"]
+    assert row["paragraphs"].split("\n") == data["paragraphs"]
 
 
 def test_file_mode_plain_text(fixture_server) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +62,17 @@ def test_status_reports_runs_schedule_failures_and_size(archive: Archive, archiv
     assert [f["id"] for f in a["failures"]] == [broken] and "boom" in a["failures"][0]["error"]
     assert sites["b"]["last_run"] is None and sites["b"]["next_run"] is None
     assert sites["gone-site"]["configured"] is False
+
+    same = json.loads(_status(archive_url, config, "--format", "json"))
+    assert {**same, "archive_bytes": 0} == {**report, "archive_bytes": 0}  # PostgreSQL: others write meanwhile
+    rows = {row["site"]: row for row in csv.DictReader(io.StringIO(_status(archive_url, config, "--format", "csv")))}
+    assert list(rows) == ["a", "b", "gone-site"]
+    assert rows["a"]["last_run"] == str(last) and rows["a"]["unchanged"] == "13" and rows["a"]["recent_failures"] == "1"
+    assert datetime.fromisoformat(rows["a"]["next_run"]) == next_run
+    assert rows["b"]["last_run"] == "" and rows["gone-site"]["outcome"] == "timeout"
+    disagree = CliRunner().invoke(main, ["--db", archive_url, "--config", str(config), "status", "--json",
+                                         "--format", "csv"])
+    assert disagree.exit_code == 2 and "--json and --format csv disagree" in disagree.stderr
 
     text = _status(archive_url, config)
     assert "next run   2030-01-02T03:04:05+07:00" in text
