@@ -20,7 +20,7 @@ from scrapy.utils.asyncio import run_in_thread
 from storage.archive import Archive
 from storage.errors import TgwatchError
 from storage.observation import Verdict
-from storage.vocabulary import RunOutcome
+from storage.vocabulary import RUN_COUNTS, RunOutcome
 
 if TYPE_CHECKING:
     from typing import Self
@@ -56,7 +56,7 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
 def unreadable(stats: dict[str, Any], counts: dict[str, int]) -> bool:
     """A crawl that found no article link and recorded nothing read no site at all: the site is
     down, answers garbage, or changed its template. That is a failed crawl, not a quiet one."""
-    recorded = sum(counts[c] for c in ("new", "edited", "unchanged", "removed", "restored"))
+    recorded = sum(counts[c] for c in RUN_COUNTS if c not in ("pages", "failed"))
     return not stats.get("tgwatch/article_links") and not recorded
 
 

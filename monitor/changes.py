@@ -37,26 +37,13 @@ def parse_when(text: str, *, now: datetime | None = None) -> datetime:
 def list_changes(app: AppContext, *, since: datetime | None = None, kind: str | None = None,
                  site: str | None = None, limit: int = 0) -> list[tuple[Any, ...]]:
     """Rows of COLUMNS, newest first (``reextracted`` corrections are not flags and stay out)."""
-    from sqlalchemy import select
+    from storage.changes import load_changes
 
-    from storage.models import ArticleRow, ChangeRow
-
-    query = (
-        select(ChangeRow.detected_at, ArticleRow.site, ChangeRow.kind, ChangeRow.article_id,
-               ChangeRow.from_version, ChangeRow.to_version, ChangeRow.fields, ArticleRow.title,
-               ArticleRow.url)
-        .join(ArticleRow, ArticleRow.id == ChangeRow.article_id)
-        .where(ChangeRow.kind.in_([kind] if kind else FLAGGED_KINDS))
-        .order_by(ChangeRow.detected_at.desc(), ChangeRow.id.desc())
-    )
-    if since is not None:
-        query = query.where(ChangeRow.detected_at >= since)
-    if site:
-        query = query.where(ArticleRow.site == site)
-    if limit > 0:
-        query = query.limit(limit)
     with app.archive().reading() as session:
-        return [tuple(row) for row in session.execute(query)]
+        changes = load_changes(session, site=site or None, kinds=[kind] if kind else FLAGGED_KINDS, since=since,
+                               limit=limit if limit > 0 else None, with_versions=False)
+    return [(c.detected_at, c.site, c.kind, c.article_id, c.from_version, c.to_version, ",".join(c.fields) or None,
+             c.article_title, c.url) for c in changes]
 
 
 @click.command("changes")

@@ -18,9 +18,10 @@ from crawler.recheck import RECHECK_MODES
 from monitor.context import AppContext
 from monitor.output import is_terminal
 from storage.errors import ConfigError, InputError
+from storage.vocabulary import RUN_COUNTS
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
-PROGRESS_COLUMNS = ("pages", "new", "edited", "unchanged", "removed", "failed")
+PROGRESS_COLUMNS = tuple(name for name in RUN_COUNTS if name != "restored")
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:

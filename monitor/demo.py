@@ -46,12 +46,7 @@ def explicit_db(ctx: click.Context) -> bool:
 
 def check_empty(app: AppContext) -> None:
     """The demo's verdicts only make sense in an empty archive; never write into a real one."""
-    from sqlalchemy import func, select
-
-    from storage.models import ArticleRow
-
-    with app.archive().reading() as session:
-        count = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
+    count = app.archive().article_count()
     if count:
         raise InputError(app.db_url, f"holds {count} articles; the demo needs an empty archive")
 
@@ -70,6 +65,7 @@ def command(ctx: click.Context, directory: Path) -> None:
       tgwatch demo
       tgwatch --db sqlite:///other.db demo
     """
+    from crawler.profiles import DEFAULT_CONFIG
     from crawler.run import Batch, crawl_settings, run_crawls
     from fixtures.config import site_config
     from fixtures.testing import FixtureServer
@@ -80,7 +76,7 @@ def command(ctx: click.Context, directory: Path) -> None:
     check_empty(app)
     app.close()
     with FixtureServer() as server:
-        config_path = directory / "tgwatch.toml"
+        config_path = directory / DEFAULT_CONFIG
         config_path.parent.mkdir(parents=True, exist_ok=True)
         config_path.write_text(site_config(server.url), encoding="utf-8")
         click.echo(f"fixture sites served at {server.url}; archive {app.db_url}")

@@ -12,11 +12,10 @@ import re
 from datetime import datetime
 
 import click
-from sqlalchemy import ColumnElement
 
 from monitor.context import AppContext
-from monitor.outbox import ChangeInfo, load_changes, render
-from storage.models import ArticleRow, ChangeRow
+from monitor.outbox import render
+from storage.changes import ChangeInfo, load_changes
 from storage.types import now
 from storage.vocabulary import FLAGGED_KINDS
 
@@ -67,11 +66,8 @@ def build_feed(changes: list[ChangeInfo], site: str | None = None, kind: str | N
 
 
 def recent_changes(app: AppContext, site: str | None, kind: str | None, limit: int) -> list[ChangeInfo]:
-    where: list[ColumnElement[bool]] = [ChangeRow.kind == kind] if kind else [ChangeRow.kind.in_(FLAGGED_KINDS)]
-    if site:
-        where.append(ArticleRow.site == site)
     with app.archive().reading() as session:
-        return load_changes(session, where, limit=limit, newest_first=True)
+        return load_changes(session, site=site or None, kinds=[kind] if kind else FLAGGED_KINDS, limit=limit)
 
 
 @click.command("feed")

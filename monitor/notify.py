@@ -19,18 +19,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, cast
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crawler.profiles import Config
 from monitor.logs import log_event
 from monitor.outbox import enqueue
 from storage.archive import Archive
-from storage.models_notify import DeliveryRow
+from storage.outbox import claim_delivery, due_deliveries, finish_delivery
 from storage.types import now
 
 Sender = Callable[[str, str, str, float], "tuple[bool, str | None]"]
@@ -96,10 +95,12 @@ class Dispatcher:
         logger: logging.Logger,
         stopping: threading.Event | None = None,
         sender: Sender = apprise_send,
+        clock: Callable[[], datetime] = now,
     ) -> None:
         self.archive, self.config, self.settings, self.log = archive, config, settings, logger
         self.stopping = stopping or threading.Event()
         self.sender = sender
+        self.clock = clock  # the tests' clock makes back-off independent of how fast they run
         self.wanted = threading.Event()
         self._lock = threading.Lock()
 
@@ -121,7 +122,7 @@ class Dispatcher:
         for site in self.config.sites:
             try:
                 with self.archive.writing() as session:
-                    done = enqueue(session, self.config, site, now())
+                    done = enqueue(session, self.config, site, self.clock())
             except IntegrityError:  # another dispatcher took these changes in first: it sends them
                 continue
             if done.changes:
@@ -130,11 +131,7 @@ class Dispatcher:
                           deliveries=done.deliveries, baseline=done.baseline or None)
         started = time.monotonic()
         with self.archive.reading() as session:
-            due = session.execute(
-                select(DeliveryRow.id, DeliveryRow.target)
-                .where(DeliveryRow.status != "sent", DeliveryRow.next_attempt_at <= now())
-                .order_by(DeliveryRow.id)
-            ).all()
+            due = due_deliveries(session, self.clock())
         down: set[str] = set()
         for delivery_id, target in due:
             if self.stopping.is_set() or time.monotonic() - started > self.settings.pass_budget:
@@ -148,30 +145,19 @@ class Dispatcher:
     def _send(self, delivery_id: int, report: PassReport) -> bool:
         lease = timedelta(seconds=self.settings.send_timeout * 2 + 30)
         with self.archive.writing() as session:
-            at = now()
-            claimed = cast(CursorResult[Any], session.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id == delivery_id, DeliveryRow.status != "sent", DeliveryRow.next_attempt_at <= at)
-                .values(attempts=DeliveryRow.attempts + 1, next_attempt_at=at + lease)
-            )).rowcount
-            row = session.get(DeliveryRow, delivery_id) if claimed else None
+            row = claim_delivery(session, delivery_id, self.clock(), lease)
         if row is None:
             return True  # sent or claimed meanwhile by someone else
         try:
             ok, error = self.sender(row.target, row.title, row.body, self.settings.send_timeout)
         except Exception as exc:  # a broken plugin must not stop the dispatcher
+            self.log.debug("Apprise raised while sending delivery %s", delivery_id, exc_info=True)
             ok, error = False, f"{type(exc).__name__}: {exc}"
         with self.archive.writing() as session:
-            done = session.get(DeliveryRow, delivery_id)
-            if done is None:  # its change was deleted meanwhile: nothing left to mark
-                return ok
-            at = now()
-            if ok:
-                done.status, done.sent_at, done.last_error = "sent", at, None
-            else:
-                delay = backoff(done.attempts, self.settings)
-                done.status, done.last_error = "failed", error
-                done.next_attempt_at = at + timedelta(seconds=delay)
+            done = finish_delivery(session, delivery_id, self.clock(), ok, error,
+                                   lambda attempts: backoff(attempts, self.settings))
+        if done is None:  # its change was deleted meanwhile: nothing left to mark
+            return ok
         fields: dict[str, Any] = dict(site=row.site, change=row.change_id, delivery=row.id,
                                       target=shown_target(row.target), attempt=done.attempts)
         if ok:
@@ -179,5 +165,5 @@ class Dispatcher:
             log_event(self.log, "notify.sent", **fields)
         else:
             report.failed += 1
-            log_event(self.log, "notify.failed", logging.WARNING, **fields, error=error, retry_in=delay)
+            log_event(self.log, "notify.failed", logging.WARNING, **fields, error=error, retry_in=done.retry_in)
         return ok

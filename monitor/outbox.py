@@ -16,35 +16,20 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from storage.changes import ChangeInfo
+from storage.outbox import add_delivery, first_complete_run, has_baseline, mark_seen, record_baseline, unseen_changes
+from storage.vocabulary import FLAGGED_KINDS, ChangeKind
 
-from crawler.profiles import Config
-from storage.models import ArticleRow, ChangeRow, CrawlRunRow, VersionRow
-from storage.models_notify import ChangeNoticeRow, DeliveryRow, NotifyBaselineRow
-from storage.vocabulary import FLAGGED_KINDS, ChangeKind, RunOutcome
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
+    from crawler.profiles import Config
 
 EXCERPT_LINES = 8
 OPENING_LINES = 3  # of a new report
 EXCERPT_WIDTH = 200
-
-
-@dataclass(frozen=True)
-class ChangeInfo:
-    """A change with what a reader needs: the article and the text before and after."""
-
-    id: int
-    site: str
-    kind: str
-    detected_at: datetime
-    url: str
-    title: str
-    fields: list[str]
-    note: str | None
-    old: VersionRow | None
-    new: VersionRow | None
 
 
 def _clip(line: str, width: int = EXCERPT_WIDTH) -> str:
@@ -119,31 +104,6 @@ def render(change: ChangeInfo) -> tuple[str, str]:
     return title, f"{body}\n\n{shown}" if shown else body
 
 
-def load_changes(
-    session: Session, where: list[ColumnElement[bool]], limit: int | None = None, newest_first: bool = False
-) -> list[ChangeInfo]:
-    """Changes matching ``where`` (conditions on ChangeRow/ArticleRow) with their two versions."""
-    old, new = aliased(VersionRow), aliased(VersionRow)
-    order = (ChangeRow.detected_at.desc(), ChangeRow.id.desc()) if newest_first else (ChangeRow.id,)
-    query = (
-        select(ChangeRow, ArticleRow.site, ArticleRow.url, ArticleRow.title, old, new)
-        .join(ArticleRow, ArticleRow.id == ChangeRow.article_id)
-        .outerjoin(old, and_(old.article_id == ChangeRow.article_id, old.version == ChangeRow.from_version))
-        .outerjoin(new, and_(new.article_id == ChangeRow.article_id, new.version == ChangeRow.to_version))
-        .where(*where)
-        .order_by(*order)
-        .limit(limit)
-    )
-    return [
-        ChangeInfo(
-            id=c.id, site=site, kind=c.kind, detected_at=c.detected_at, url=url,
-            title=(v_new.title if v_new is not None else title), fields=[f for f in (c.fields or "").split(",") if f],
-            note=c.note, old=v_old, new=v_new,
-        )
-        for c, site, url, title, v_old, v_new in session.execute(query)
-    ]
-
-
 def targets_of(config: Config, site: str) -> list[str]:
     """Apprise URLs for ``site``'s changes: the config's top-level ones, then the site's own."""
     profile = config.sites.get(site)
@@ -164,45 +124,40 @@ class Enqueued:
 
 def enqueue(session: Session, config: Config, site: str, at: datetime) -> Enqueued:
     """Take in ``site``'s unseen changes of finished crawls (inside the caller's write transaction)."""
-    done = Enqueued()
-    finished = or_(ChangeRow.run_id.is_(None), ChangeRow.run_id.in_(
-        select(CrawlRunRow.id).where(CrawlRunRow.site == site, CrawlRunRow.outcome != RunOutcome.RUNNING)))
-    unseen = ~select(ChangeNoticeRow.change_id).where(ChangeNoticeRow.change_id == ChangeRow.id).exists()
-    changes = load_changes(session, [ArticleRow.site == site, unseen, finished])
+    changes = unseen_changes(session, site)
     if not changes:
-        return done
+        return Enqueued()
+    if not has_baseline(session, site):
+        return _baseline(session, config, site, changes, at)
+    done = Enqueued()
     targets, kinds = targets_of(config, site), kinds_of(config, site)
-    if session.get(NotifyBaselineRow, site) is None:
-        first_ok = session.scalar(
-            select(func.min(CrawlRunRow.id)).where(CrawlRunRow.site == site, CrawlRunRow.outcome == RunOutcome.OK))
-        if first_ok is None:
-            return done  # no complete crawl yet: the baseline is still being made
-        reports = sum(1 for c in changes if c.kind == ChangeKind.NEW)
-        session.add(NotifyBaselineRow(site=site, run_id=first_ok, reports=reports, created_at=at))
-        for change in changes:
-            session.add(ChangeNoticeRow(change_id=change.id, site=site, noticed_at=at, baseline=True))
-        if reports and ChangeKind.NEW in kinds:
-            title = f"{site}: baseline of {reports} reports archived"
-            body = (f"First complete crawl of {site}: {reports} reports archived. "
-                    "From now on every new, edited, removed or restored report is announced by itself.")
-            for target in targets:
-                session.add(_delivery(changes[0].id, site, "baseline", target, title, body, at))
-            done.deliveries += len(targets)
-        done.changes, done.baseline = len(changes), reports
-        return done
     for change in changes:
-        session.add(ChangeNoticeRow(change_id=change.id, site=site, noticed_at=at))
+        mark_seen(session, change.id, site, at)
         if change.kind in kinds:
             title, body = render(change)
             for target in targets:
-                session.add(_delivery(change.id, site, "change", target, title, body, at))
+                add_delivery(session, change.id, site, "change", target, title, body, at)
             done.deliveries += len(targets)
         done.changes += 1
     return done
 
 
-def _delivery(change_id: int, site: str, kind: str, target: str, title: str, body: str, at: datetime) -> DeliveryRow:
-    return DeliveryRow(
-        change_id=change_id, site=site, kind=kind, target=target, title=title, body=body,
-        status="pending", attempts=0, created_at=at, next_attempt_at=at,
-    )
+def _baseline(session: Session, config: Config, site: str, changes: list[ChangeInfo], at: datetime) -> Enqueued:
+    """A site's first complete crawl: its backlog is marked seen and announced as one summary."""
+    first_ok = first_complete_run(session, site)
+    if first_ok is None:
+        return Enqueued()  # no complete crawl yet: the baseline is still being made
+    reports = sum(1 for c in changes if c.kind == ChangeKind.NEW)
+    record_baseline(session, site, first_ok, reports, at)
+    for change in changes:
+        mark_seen(session, change.id, site, at, baseline=True)
+    done = Enqueued(changes=len(changes), baseline=reports)
+    if reports and ChangeKind.NEW in kinds_of(config, site):
+        targets = targets_of(config, site)
+        title = f"{site}: baseline of {reports} reports archived"
+        body = (f"First complete crawl of {site}: {reports} reports archived. "
+                "From now on every new, edited, removed or restored report is announced by itself.")
+        for target in targets:
+            add_delivery(session, changes[0].id, site, "baseline", target, title, body, at)
+        done.deliveries += len(targets)
+    return done

@@ -100,6 +100,10 @@ class Archive:
         with self.writing() as session:
             return recording.record_observation(session, site, key, obs, run_id=run_id)
 
+    def article_count(self) -> int:
+        with self.reading() as session:
+            return reads.article_count(session)
+
     def known_articles(self, site: str) -> list[KnownArticle]:
         with self.reading() as session:
             return reads.known_articles(session, site)

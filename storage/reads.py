@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.content import Content
@@ -70,6 +70,10 @@ class StoredCapture:
     status: int
     headers: dict[str, Any]
     body: bytes
+
+
+def article_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ArticleRow)) or 0
 
 
 def known_articles(session: Session, site: str) -> list[KnownArticle]:

@@ -7,13 +7,16 @@ its outcome and counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import CrawlRunRow
+from storage.models import ChangeRow, CrawlRunRow
 from storage.types import now
-from storage.vocabulary import RUN_COUNTS, RunOutcome
+from storage.vocabulary import FLAGGED_KINDS, RUN_COUNTS, RunOutcome
 
 
 def start_run(session: Session, site: str, pid: int | None = None) -> int:
@@ -45,3 +48,86 @@ def finish_run(
     run.error = error
     for name, value in counts.items():
         setattr(run, name, int(value))
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A ``crawl_runs`` row as read back."""
+
+    id: int
+    site: str
+    outcome: str
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, int]
+    error: str | None
+
+
+def settle_run(
+    session: Session, site: str, pid: int, launched: datetime, stop_reason: str | None, error: str | None
+) -> RunRecord:
+    """Complete (or create) the run of the crawl child ``pid`` so it tells how the crawl really ended.
+
+    The child's row is found by its pid. A row the child finished itself is kept as it is unless
+    the runner knows better (a timeout, ``stop_reason``); a row left ``running`` is closed with the
+    failure and the counts of the changes it recorded; a missing row (the child died before
+    starting one) is made.
+    """
+    run = _child_run(session, site, pid, launched)
+    if run is None:
+        run = CrawlRunRow(site=site, started_at=launched, outcome=RunOutcome.RUNNING, pid=pid)
+        session.add(run)
+        session.flush()
+        if error is None and stop_reason is None:
+            error = "the crawl ended without recording a run"
+    finished_by_child = run.outcome != RunOutcome.RUNNING
+    overruled = stop_reason == RunOutcome.TIMEOUT
+    if overruled:
+        run.outcome = RunOutcome.TIMEOUT
+    elif not finished_by_child:
+        run.outcome = RunOutcome(stop_reason or RunOutcome.FAILED)
+    said = (run.error or "").removeprefix("error:").strip()  # what the child itself recorded
+    if error and (not finished_by_child or overruled or not said):
+        run.error = error
+    if not finished_by_child or overruled:
+        run.finished_at = now()
+        _count_changes(session, run)
+    return _record(run)
+
+
+def _child_run(session: Session, site: str, pid: int, launched: datetime) -> CrawlRunRow | None:
+    """The newest run of ``site`` booked by process ``pid`` since ``launched``, locked."""
+    return session.scalars(
+        select(CrawlRunRow)
+        .where(CrawlRunRow.site == site, CrawlRunRow.pid == pid, CrawlRunRow.started_at >= launched)
+        .order_by(CrawlRunRow.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+
+
+def _count_changes(session: Session, run: CrawlRunRow) -> None:
+    """Counts of a run its crawl could not close: at least the changes it recorded."""
+    query = select(ChangeRow.kind, func.count()).where(ChangeRow.run_id == run.id).group_by(ChangeRow.kind)
+    for kind, count in session.execute(query):
+        if kind in FLAGGED_KINDS:
+            setattr(run, kind, max(getattr(run, kind) or 0, count))
+
+
+def _record(run: CrawlRunRow) -> RunRecord:
+    counts = {name: getattr(run, name) or 0 for name in RUN_COUNTS}
+    return RunRecord(run.id, run.site, run.outcome, run.started_at, run.finished_at, counts, run.error)
+
+
+def close_abandoned(session: Session, alive: Callable[[int], bool], cutoff: datetime | None) -> list[int]:
+    """Close runs left ``running`` by crawl processes that are gone (``alive(pid)`` is false) or
+    that started before ``cutoff``; a run without a pid is not ours to judge. Their ids."""
+    closed = []
+    for run in session.scalars(select(CrawlRunRow).where(CrawlRunRow.outcome == RunOutcome.RUNNING)):
+        stale = cutoff is not None and run.started_at < cutoff
+        if not stale and (run.pid is None or alive(run.pid)):
+            continue
+        run.outcome, run.finished_at = RunOutcome.FAILED, now()
+        run.error = run.error or "abandoned: the crawl process is gone"
+        closed.append(run.id)
+    return closed
