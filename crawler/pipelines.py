@@ -1,6 +1,6 @@
 """Item pipelines: a fetched page becomes an observation (extraction), an observation is recorded.
 
-``ExtractPipeline`` runs ``crawler.worker.read_page`` in a process pool (TGWATCH_EXTRACT_WORKERS) so
+``ExtractPipeline`` runs ``crawler.worker.read_page`` (the one read-a-page path) in a process pool (TGWATCH_EXTRACT_WORKERS) so
 the reactor keeps downloading while the other core extracts; ``RecordPipeline`` hands the
 observation to ``Archive.record`` on one writer thread (one transaction per observation) and counts
 the verdicts in the crawl stats (``tgwatch/verdict/<verdict>``).
@@ -19,9 +19,9 @@ from scrapy.utils.asyncio import run_in_thread
 from crawler.extensions import ArchiveRun
 from crawler.items import ArticleCheck, Page
 from crawler.pool import discard_pool, extraction_pool, wait_for
-from crawler.worker import Reading, read_page
+from crawler.worker import Reading, failed_reading, read_page
 from storage.errors import ArchiveError
-from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
+from storage.observation import Failed, Gone, Observation, Verdict
 
 if TYPE_CHECKING:
     from typing import Self
@@ -57,53 +57,36 @@ class ExtractPipeline:
         self.pool = starter.submit(extraction_pool, self.workers, self.start_method)
         starter.shutdown(wait=False)
 
-    async def read(self, page: Page, profile: SiteProfile | None) -> Reading:
+    async def read(self, item: ArticleCheck, page: Page, profile: SiteProfile | None) -> Reading:
         """``read_page`` in a worker; a pool broken by a dead worker is replaced once."""
+        at, known = item.fetched_at, item.known
         if self.pool is None:
-            return await run_in_thread(read_page, page, profile)
+            return await run_in_thread(read_page, page, profile, fetched_at=at, known=known)
         pool = await wait_for(self.pool)
         try:
-            return await wait_for(pool.submit(read_page, page, profile))
+            return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known))
         except BrokenProcessPool:
             logger.warning("an extraction worker died; starting new workers")
             discard_pool(pool)
             if self.pool.done() and self.pool.result() is pool:
                 self.start_pool()
             pool = await wait_for(self.pool)
-            return await wait_for(pool.submit(read_page, page, profile))
+            return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleCheck) or item.observation is not None or item.page is None:
             return item
         page, item.page = item.page, None  # the body lives on in the capture only
         try:
-            reading = await self.read(page, getattr(self.crawler.spider, "profile", None))
+            reading = await self.read(item, page, getattr(self.crawler.spider, "profile", None))
         except Exception as exc:  # a bug or a dead pool: this check failed, nothing else
             logger.error("extraction of %s failed: %r", page.url, exc)
             self.crawler.stats.inc_value("tgwatch/extract_errors")
-            reading = Reading(problem=f"extraction failed: {type(exc).__name__}")
-        item.observation = self.observation(item, page, reading)
+            reading = failed_reading(exc, item.fetched_at)
+        item.observation = reading.observation
         if item.observation is None:
-            raise DropItem(f"{item.url}: no article on the page")
+            raise DropItem(f"{item.url}: no article on the page ({reading.reason})")
         return item
-
-    @staticmethod
-    def observation(item: ArticleCheck, page: Page, reading: Reading) -> Observation | None:
-        """What the reading means: an article, a failed check, a soft-404 of a known article, or nothing."""
-        if reading.problem is not None:
-            return Failed(reason=reading.problem, fetched_at=item.fetched_at)
-        capture = Capture(url=page.url, status=page.status, headers=page.headers, body=page.body)
-        if reading.content is not None:
-            return Fetched(
-                content=reading.content,
-                fetched_at=item.fetched_at,
-                capture=capture,
-                etag=page.headers.get("etag"),
-                last_modified=page.headers.get("last-modified"),
-            )
-        if item.known:
-            return Gone(reason="soft-404: no article on the page", fetched_at=item.fetched_at, capture=capture)
-        return None  # a link that looked like an article and is not one: nothing to record
 
 
 class RecordPipeline:

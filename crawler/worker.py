@@ -1,32 +1,38 @@
-"""What a fetched page says about an article, worked out in an extraction worker process.
+"""The one read-a-page path: from a fetched page to the observation the archive is told.
 
-Decoding and extraction are CPU work (trafilatura takes ~10 ms a page): they run here, in a process
-pool beside Scrapy's reactor (``crawler.pipelines.ExtractPipeline``), never in the reactor. This
-module is a pure function of its arguments: page in, ``Reading`` out, nothing shared.
-
-A page that is not a readable HTML page (empty, binary junk) is a *failed check*, never a removal
-and never an edit; a readable page without an article is for the caller to judge (soft-404 when
-the archive knew an article there).
+The crawl (in its extraction pool), ``tgwatch scrape`` (and ``--save``) and ``tgwatch reextract``
+all call ``read_page``, so a page gets the same verdict whichever way it came in: an image or a
+PDF answered for an article URL is a failed check everywhere, a page without an article is a
+soft-404 of a known article everywhere. Decoding and extraction are CPU work (trafilatura takes
+~10 ms a page): in a crawl this runs in a worker process beside Scrapy's reactor, never in it. It
+is a pure function of its arguments: page in, ``Reading`` out, nothing shared.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from crawler.extract import Article, NoArticle, read_article
 from crawler.extract.decode import decode_html, looks_binary
 from crawler.items import Page
 from crawler.profiles import SiteProfile
-from storage.content import Content
+from storage.observation import Capture, Failed, Fetched, Gone, Observation
 
 _NOT_TEXT = ("image/", "audio/", "video/", "application/pdf", "application/zip", "application/octet-stream")
 
 
 @dataclass(frozen=True)
 class Reading:
-    """The outcome of reading one page: an article's content, or nothing, or why it is unreadable."""
+    """One page read: what to tell the archive, and the article behind it (if any).
 
-    content: Content | None = None
-    problem: str | None = None  # set: the page could not be read (a failed check)
+    ``observation`` is None for a page without an article at a URL the archive did not know (a
+    link that looked like an article and is not one: nothing to record).
+    """
+
+    observation: Observation | None
+    article: Article | None = None
+    reason: str | None = None  # why there is no article (unreadable page, listing, not-found page...)
 
 
 def unreadable(page: Page) -> str | None:
@@ -41,18 +47,36 @@ def unreadable(page: Page) -> str | None:
     return None
 
 
-def read_page(page: Page, profile: SiteProfile | None) -> Reading:
-    """Decode and extract ``page`` (the ``extract`` call runs here, in the worker process)."""
-    from crawler.extract import extract
+def read_page(page: Page, profile: SiteProfile | None, *, fetched_at: datetime, known: bool) -> Reading:
+    """Decode and extract ``page``, and say what it means for the article at its URL.
 
+    ``known``: the archive already holds an article at this URL, so a page without one is a
+    removal signal (soft-404). A page that is not a readable HTML page is a failed check, never a
+    removal and never an edit.
+    """
     problem = unreadable(page)
     if problem is not None:
-        return Reading(problem=problem)
-    html = decode_html(page.body, page.content_type)
-    article = extract(html, page.url, profile)
-    if article is None:
-        return Reading()
-    return Reading(content=article.content())
+        return Reading(Failed(reason=problem, fetched_at=fetched_at), reason=problem)
+    found = read_article(decode_html(page.body, page.content_type), page.url, profile)
+    capture = Capture(url=page.url, status=page.status, headers=page.headers, body=page.body)
+    if isinstance(found, NoArticle):
+        gone = Gone(reason=f"soft-404: no article on the page ({found.reason})", fetched_at=fetched_at,
+                    capture=capture)
+        return Reading(gone if known else None, reason=found.reason)
+    fetched = Fetched(
+        content=found.content(),
+        fetched_at=fetched_at,
+        capture=capture,
+        etag=page.headers.get("etag"),
+        last_modified=page.headers.get("last-modified"),
+    )
+    return Reading(fetched, article=found)
+
+
+def failed_reading(exc: BaseException, fetched_at: datetime) -> Reading:
+    """A crash inside extraction (a bug) costs this one check, never a removal."""
+    reason = f"extraction failed: {type(exc).__name__}"
+    return Reading(Failed(reason=reason, fetched_at=fetched_at), reason=reason)
 
 
 def warm_up() -> None:

@@ -1,21 +1,26 @@
 """``tgwatch reextract``: read every stored capture again with today's extractor.
 
 Extraction improves; the raw HTML of every version is kept for exactly this. Each capture is read
-the way a crawl reads a page (``crawler.worker.read_page``, in the extraction process pool) and
-``Archive.rederive`` corrects the version in place, recording a ``reextracted`` change with the
-old values. A capture in which today's extractor finds nothing is left alone.
+the way a crawl reads a page (``crawler.worker.read_page``, the one read-a-page path, in the
+extraction process pool) and ``Archive.rederive`` corrects the version in place, recording a
+``reextracted`` change with the old values. A capture in which today's extractor finds no article
+(or which it cannot read) is left alone.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 import click
 
 from crawler import settings as defaults
 from monitor.context import AppContext
+from storage.content import VN_TZ
+from storage.observation import Fetched
 
 BATCH = 64
 T = TypeVar("T")
@@ -67,12 +72,13 @@ def command(app: AppContext, sites: tuple[str, ...], workers: int) -> None:
                 headers = {str(k).lower(): str(v) for k, v in capture.headers.items()}
                 pages.append(Page(url=capture.url, status=capture.status, headers=headers, body=capture.body))
                 profiles.append(config.sites.get(capture.site) or profile_for_url(capture.article_url, config))
-            readings = pool.map(read_page, pages, profiles) if pool else map(read_page, pages, profiles)
+            read_one = partial(read_page, fetched_at=datetime.now(VN_TZ), known=True)
+            readings = pool.map(read_one, pages, profiles) if pool else map(read_one, pages, profiles)
             for capture, reading in zip(batch, readings):
                 read[capture.site] += 1
-                if reading.content is None:
+                if not isinstance(reading.observation, Fetched):
                     continue
-                changed = archive.rederive(capture.version_id, reading.content)
+                changed = archive.rederive(capture.version_id, reading.observation.content)
                 if changed:
                     changed_versions += 1
                     fields.update(changed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,13 +11,13 @@ from urllib.parse import urlsplit
 import click
 
 from crawler.extract import Article
-from crawler.extract.decode import decode_html, looks_binary
 from crawler.fetch import MAX_BYTES, fetch
 from crawler.items import Page
 from monitor.context import AppContext
 from monitor.output import format_option, json_document, render
 from storage.content import VN_TZ
-from storage.errors import InputError, NoArticleError
+from storage.errors import FetchError, InputError, NoArticleError
+from storage.observation import Failed
 
 if TYPE_CHECKING:
     from crawler.profiles import SiteProfile
@@ -41,9 +42,7 @@ def read_file(path: Path, *, max_bytes: int | None = None) -> bytes:
         raise InputError(name, f"cannot be read ({exc.strerror})") from None
     if not body.strip():
         raise InputError(name, "file is empty")
-    if looks_binary(body):
-        raise InputError(name, "binary content, not an HTML page")
-    return body
+    return body  # binary content is judged by the read path, as for a fetched page
 
 
 def load_page(target: str, url: str | None) -> Page:
@@ -88,8 +87,8 @@ def command(app: AppContext, target: str, url: str | None, profile_name: str | N
       tgwatch scrape https://tuyengiao.vn/some-report-139001 --json
       tgwatch scrape saved.html --url https://tuyengiao.vn/some-report-139001
     """
-    from crawler.extract import extract
     from crawler.profiles import profile_for_url, select_profile
+    from crawler.worker import read_page
 
     page = load_page(target, url)
     address = url or page.url
@@ -98,12 +97,17 @@ def command(app: AppContext, target: str, url: str | None, profile_name: str | N
         profile = select_profile(profile_name, app.config)
     else:
         profile = profile_for_url(address, app.config)
-    html = decode_html(page.body, page.headers.get("content-type"))
-    article = extract(html, address, profile)
+    # known=True: when saving, the archive decides (a soft-404 of an article it never held is ignored)
+    reading = read_page(replace(page, url=address), profile, fetched_at=datetime.now(VN_TZ), known=True)
+    if save and reading.observation is not None:
+        site = profile.name if profile else (urlsplit(address).hostname or "local")
+        verdict = app.archive().record(site, address, reading.observation)
+        click.echo(f"saved: {verdict}", err=True)
+    article = reading.article
     if article is None:
-        raise NoArticleError(target)
-    if save:
-        _save(app, article, page, site=profile.name if profile else (urlsplit(address).hostname or "local"))
+        if isinstance(reading.observation, Failed):
+            raise (FetchError if urlsplit(target).scheme else InputError)(target, reading.reason or "unreadable")
+        raise NoArticleError(target, reading.reason)
     if fmt == "json":
         json_document(article.to_json())
     elif fmt == "csv":
@@ -112,16 +116,3 @@ def command(app: AppContext, target: str, url: str | None, profile_name: str | N
     else:
         click.echo(render_text(article))
 
-
-def _save(app: AppContext, article: Article, page: Page, *, site: str) -> None:
-    from storage.observation import Capture, Fetched
-
-    observation = Fetched(
-        content=article.content(),
-        fetched_at=datetime.now(VN_TZ),
-        capture=Capture(url=page.url, status=page.status, headers=page.headers, body=page.body),
-        etag=page.headers.get("etag"),
-        last_modified=page.headers.get("last-modified"),
-    )
-    verdict = app.archive().record(site, article.url, observation)
-    click.echo(f"saved: {verdict}", err=True)

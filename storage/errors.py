@@ -48,8 +48,9 @@ class NoArticleError(TgwatchError):
 
     exit_code = 4
 
-    def __init__(self, target: str) -> None:
-        super().__init__(f"{target}: no article found on this page")
+    def __init__(self, target: str, reason: str | None = None) -> None:
+        detail = f" ({reason})" if reason else ""
+        super().__init__(f"{target}: no article found on this page{detail}")
         self.target = target
 
 

@@ -207,3 +207,49 @@ def test_save_records_the_page_once(fixture_server, tmp_path: Path) -> None:
         versions = archive.article_versions(url)
     assert [v.version for v in versions] == [1]
     assert versions[0].content.title == gold["title"]
+
+
+@pytest.fixture
+def switchable_server() -> Iterator[tuple[str, dict[str, tuple[str, bytes]]]]:
+    """A server answering one article URL with whatever the test puts in ``answer``."""
+    _gold, path = _gold_page("v1", "quangtri")
+    answer = {"page": ("text/html; charset=utf-8", path.read_bytes())}
+
+    class Switch(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            ctype, body = answer["page"]
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Switch)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/bai-viet-139001", answer
+    server.shutdown()
+
+
+def test_pdf_for_an_article_url_is_a_failed_check_as_in_a_crawl(switchable_server, tmp_path: Path) -> None:
+    """The same read path as the crawl: a PDF answered for a known article is a failed check, not a removal."""
+    from storage.archive import Archive
+
+    url, answer = switchable_server
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    code, _out, err = run("--db", db, "scrape", url, "--save")
+    assert code == 0, err
+    assert "saved: new" in err
+    answer["page"] = ("application/pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n" * 20)
+    code, _out, err = run("--db", db, "scrape", url, "--save")
+    lines = err.strip().splitlines()
+    assert code == 3 and lines[0] == "saved: failed", err
+    assert_one_line_error(code, lines[1], url, "not an HTML page (application/pdf)")
+    with Archive.open(db) as archive:
+        versions = archive.article_versions(url)
+        known = archive.known_articles("127.0.0.1")
+    assert len(versions) == 1
+    assert [(a.removed_at, a.gone_signals) for a in known] == [(None, 0)]

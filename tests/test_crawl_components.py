@@ -26,12 +26,11 @@ from crawler import settings as crawl_settings_module
 from crawler.extensions import release_archive, run_counts
 from crawler.items import ArticleCheck, Page
 from crawler.middlewares import ArticleRedirectMiddleware, BackoffRetryMiddleware, ConditionalRequestMiddleware
-from crawler.pipelines import ExtractPipeline
 from crawler.recheck import AgeBackoffPolicy, select_rechecks
 from crawler.run import CrawlSummary, SiteResult
 from crawler.spiderloader import SiteSpiderLoader
 from crawler.spiders.site import SiteSpider
-from crawler.worker import Reading, read_page
+from crawler.worker import Reading, failed_reading, read_page
 from fixtures.config import site_config
 from fixtures.gold import load_scenario
 from fixtures.tree import SITES_DIR, file_for, load_routes
@@ -239,27 +238,31 @@ def fixture_page(version: str, path: str, *, body: bytes | None = None,
 def test_worker_reads_articles_and_refuses_junk(loader: SiteSpiderLoader) -> None:
     profile = loader.load("longan").profile
     path = scenario_path("longan", "edited")
-    reading = read_page(fixture_page("v1", path), profile)
-    assert reading.content is not None and reading.problem is None and reading.content.title
-    assert read_page(fixture_page("v1", path, body=b""), profile).problem == "empty response body"
-    assert "binary" in (read_page(fixture_page("v1", path, body=bytes(range(256)) * 8), profile).problem or "")
-    assert "not an HTML page" in (read_page(fixture_page("v1", path, ctype="image/jpeg"), profile).problem or "")
+
+    def read(page: Page, known: bool = True) -> Reading:
+        return read_page(page, profile, fetched_at=NOW, known=known)
+
+    reading = read(fixture_page("v1", path))
+    assert isinstance(reading.observation, Fetched) and reading.article is not None
+    assert reading.observation.content == reading.article.content() and reading.observation.content.title
+    assert reading.observation.capture is not None and reading.observation.capture.url == BASE.rstrip("/") + path
+    for junk, why in [(fixture_page("v1", path, body=b""), "empty response body"),
+                      (fixture_page("v1", path, body=bytes(range(256)) * 8), "binary"),
+                      (fixture_page("v1", path, ctype="image/jpeg"), "not an HTML page (image/jpeg)"),
+                      (fixture_page("v1", path, ctype="application/pdf"), "not an HTML page (application/pdf)")]:
+        failed = read(junk)
+        assert isinstance(failed.observation, Failed) and why in failed.observation.reason and failed.article is None
     soft = scenario_path("longan", "removed", "soft404")
     assert load_routes(SITES_DIR / "v2")["routes"][soft]["soft404"]
-    assert read_page(fixture_page("v2", soft), profile) == Reading()
+    gone = read(fixture_page("v2", soft))
+    assert isinstance(gone.observation, Gone) and gone.observation.reason.startswith("soft-404")
+    assert gone.observation.capture is not None and gone.article is None and gone.reason
+    assert read(fixture_page("v2", soft), known=False) == Reading(None, reason=gone.reason)
 
 
-def test_pipeline_maps_readings_to_observations() -> None:
-    page = Page(url="http://x/a-1", status=200, headers={"etag": '"e"'}, body=b"<html></html>")
-    check = ArticleCheck("s", "http://x/a-1", known=True, fetched_at=NOW)
-    content = fetched(0).content
-    observation = ExtractPipeline.observation(check, page, Reading(content=content))
-    assert isinstance(observation, Fetched) and observation.etag == '"e"' and observation.capture is not None
-    gone = ExtractPipeline.observation(check, page, Reading())
-    assert isinstance(gone, Gone) and gone.reason.startswith("soft-404")
-    assert ExtractPipeline.observation(replace(check, known=False), page, Reading()) is None
-    failed = ExtractPipeline.observation(check, page, Reading(problem="empty response body"))
-    assert isinstance(failed, Failed) and failed.reason == "empty response body"
+def test_pipeline_failed_reading_is_a_failed_check() -> None:
+    reading = failed_reading(TypeError("boom"), NOW)
+    assert isinstance(reading.observation, Failed) and reading.observation.reason == "extraction failed: TypeError"
 
 
 # --- summary --------------------------------------------------------------------------------------

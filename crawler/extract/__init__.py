@@ -11,6 +11,6 @@ text), ``article`` (the result).
 from __future__ import annotations
 
 from crawler.extract.article import Article, Image
-from crawler.extract.core import NOT_FOUND, extract, parse_html
+from crawler.extract.core import NOT_FOUND, NoArticle, extract, parse_html, read_article
 
-__all__ = ["NOT_FOUND", "Article", "Image", "extract", "parse_html"]
+__all__ = ["NOT_FOUND", "Article", "Image", "NoArticle", "extract", "parse_html", "read_article"]

@@ -64,20 +64,29 @@ def parse_html(html: str | bytes) -> HtmlElement | None:
     return root if root.find("body") is not None or len(root) else None
 
 
-def extract(html: str | bytes, url: str, profile: SiteProfile | None = None) -> Article | None:
-    """The article on the page at ``url``, or None when the page holds none."""
+@dataclass(frozen=True)
+class NoArticle:
+    """The normal result for a page that holds no article, with the reason a reader would give."""
+
+    reason: str
+
+
+def read_article(html: str | bytes, url: str, profile: SiteProfile | None = None) -> Article | NoArticle:
+    """The article on the page at ``url``, or why there is none."""
     root = parse_html(html)
     if root is None:
-        return None
+        return NoArticle("empty or unparsable page")
     head = read_head(root, url)
-    parts = None
+    parts: _Parts | NoArticle | None = None
     if profile is not None and not profile.is_generic:
         parts = _with_profile(root, url, head, profile)
     if parts is None:
         parts = _generic(root, url, head)
+    if isinstance(parts, NoArticle):
+        return parts
     markers = [fold(m) for m in (*NOT_FOUND, *(profile.not_found if profile else ()))]
-    if parts is None or not parts.title or _is_not_found(parts, markers):
-        return None
+    if (refusal := _refusal(parts, markers)) is not None:
+        return refusal
     if parts.author is None:
         parts.author = head.author
     return Article(
@@ -95,15 +104,26 @@ def extract(html: str | bytes, url: str, profile: SiteProfile | None = None) -> 
     )
 
 
-def _is_not_found(parts: _Parts, markers: list[str]) -> bool:
+def extract(html: str | bytes, url: str, profile: SiteProfile | None = None) -> Article | None:
+    """The article on the page at ``url``, or None when the page holds none (``read_article`` says why)."""
+    found = read_article(html, url, profile)
+    return found if isinstance(found, Article) else None
+
+
+def _refusal(parts: _Parts, markers: list[str]) -> NoArticle | None:
+    """Why parts that were found still make no article: no title, too little text, a not-found page."""
+    if not parts.title:
+        return NoArticle("no title")
     size = sum(map(len, parts.lines)) + len(parts.lead or "")
-    if size < MIN_TEXT:
-        return True
     title = fold(parts.title)
     if any(m and m in title for m in markers):
-        return True
+        return NoArticle("a not-found page")
     text = fold(" ".join([parts.lead or "", *parts.lines])) if size < 400 else ""
-    return any(m and m in text for m in markers)
+    if any(m and m in text for m in markers):
+        return NoArticle("a not-found page")
+    if size < MIN_TEXT:
+        return NoArticle(f"too little text ({size} characters)")
+    return None
 
 
 def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProfile) -> _Parts | None:
@@ -153,19 +173,21 @@ def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProf
     return _Parts(title, lines, lead, author, published, category, images)
 
 
-def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | None:
+def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | NoArticle:
     """Extraction with no site knowledge: chrome out, trafilatura finds the text, then tidy up."""
     title, title_el = find_title(root, head)
     if not title:
-        return None
+        return NoArticle("no title")
     category = head.section or category_from(root, None, title, head)
     images = mark_photos(root, url)
     unwrap_layout_tables(root)
     colon_labels(root)
     drop_generic_chrome(root, [title_el])
     published = head.published or date_near_title(root, title_el)
-    if (title_el is None and published is None) or is_listing(root, title_el, head, published is not None):
-        return None  # no headline and no date: a portal or an application page, not news
+    if title_el is None and published is None:
+        return NoArticle("no headline and no date")  # a portal or an application page, not news
+    if is_listing(root, title_el, head, published is not None):
+        return NoArticle("a listing of headlines")
     lead_el = lead_element(title_el, head.description)
     lead = element_text(lead_el) if lead_el is not None else None
     if lead_el is not None:
