@@ -1,9 +1,9 @@
 """Item pipelines: a fetched page becomes an observation (extraction), an observation is recorded.
 
-``ExtractPipeline`` runs ``crawler.worker.read_page`` (the one read-a-page path) in a process pool (TGWATCH_EXTRACT_WORKERS) so
-the reactor keeps downloading while the other core extracts; ``RecordPipeline`` hands the
-observation to ``Archive.record`` on one writer thread (one transaction per observation) and counts
-the verdicts in the crawl stats (``tgwatch/verdict/<verdict>``).
+``ExtractPipeline`` runs ``crawler.worker.read_page`` (the one read-a-page path) in a process
+pool (TGWATCH_EXTRACT_WORKERS) so the reactor keeps downloading while the other core extracts;
+``RecordPipeline`` hands the observation to ``Archive.record`` on one writer thread (one
+transaction per observation) and counts the verdicts in the crawl stats (``tgwatch/verdict/<verdict>``).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 
 from crawler import settings as crawl_settings_module
 from crawler.extensions import release_archive, run_counts
-from crawler.items import ArticleCheck, Page
+from crawler.items import Page
 from crawler.middlewares import ArticleRedirectMiddleware, BackoffRetryMiddleware, ConditionalRequestMiddleware
 from crawler.recheck import AgeBackoffPolicy, select_rechecks
 from crawler.run import CrawlSummary, SiteResult
