@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 from lxml.cssselect import CSSSelector, SelectorError
 
 from crawler.recheck import RECHECK_MODES
+from crawler.schedules import make_trigger
 from storage.errors import ConfigError
 from storage.vocabulary import FLAGGED_KINDS
 
@@ -27,7 +29,6 @@ PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 DEFAULT_CONFIG = "tgwatch.toml"
 """The config file used when none is named, if it exists in the working directory."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_SCHEDULE = re.compile(r"^every\s+\d+\s+(second|minute|hour|day)s?$|^(\S+\s+){4}\S+$", re.IGNORECASE)
 _SITE_KEYS = {
     "name", "start_urls", "article_url", "follow_url", "schedule", "notify", "notify_kinds", "recheck", "profile",
     "hosts", "description", "template_generation", "selectors", "text",
@@ -204,10 +205,18 @@ def _inherit(table: dict[str, Any], key: str, parse: Callable[[Any, str], T], ba
 
 
 def _schedule(table: dict[str, Any], check: _Check, base: SiteProfile | None) -> str | None:
+    """The site's schedule, checked by the daemon's own parser (``crawler.schedules``)."""
     schedule = table.get("schedule", base.schedule if base else None)
-    if schedule is not None and (not isinstance(schedule, str) or not _SCHEDULE.match(schedule.strip())):
-        raise check.fail(f"schedule {schedule!r} is neither 'every N minutes|hours|...' nor a crontab line")
-    return schedule.strip() if isinstance(schedule, str) else None
+    if schedule is None:
+        return None
+    problem = f"schedule {schedule!r} is neither 'every N minutes|hours|...' nor a crontab line"
+    if not isinstance(schedule, str):
+        raise check.fail(problem)
+    try:
+        make_trigger(schedule, 0, UTC)
+    except ConfigError as err:
+        raise check.fail(f"{problem} (site {table['name']}: {err.problem})") from None
+    return schedule.strip()
 
 
 def _not_found(table: dict[str, Any], check: _Check, base: SiteProfile | None) -> list[str]:

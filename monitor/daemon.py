@@ -32,7 +32,8 @@ from monitor.crawl import parse_overrides
 from monitor.logs import LOG_FORMATS, log_event, setup_logging
 from monitor.notify import Dispatcher, NotifySettings
 from monitor.runner import CrawlRunner, RunnerSettings
-from monitor.schedule import DEFAULT_SCHEDULE, JobOptions, make_trigger, reconcile, site_of_job
+from crawler.schedules import make_trigger
+from monitor.schedule import DEFAULT_SCHEDULE, JobOptions, reconcile, site_of_job
 from monitor.settle import sweep_abandoned
 from storage.engine import create_archive_engine
 from storage.errors import ConfigError

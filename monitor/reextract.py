@@ -17,8 +17,8 @@ from typing import TypeVar
 
 import click
 
-from crawler import settings as defaults
 from monitor.context import AppContext
+from monitor.crawl import parse_overrides
 from storage.content import VN_TZ
 from storage.observation import Fetched
 
@@ -39,29 +39,34 @@ def _batches(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
 
 @click.command("reextract")
 @click.argument("sites", nargs=-1)
-@click.option("--workers", type=int, default=defaults.TGWATCH_EXTRACT_WORKERS, show_default=True,
-              help="Extraction processes (0: extract in this process).")
+@click.option("--workers", type=int,
+              help="Extraction processes (0: extract in this process). Default: TGWATCH_EXTRACT_WORKERS.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Override a crawl setting (repeatable), e.g. -s TGWATCH_EXTRACT_START_METHOD=spawn.")
 @click.pass_obj
-def command(app: AppContext, sites: tuple[str, ...], workers: int) -> None:
+def command(app: AppContext, sites: tuple[str, ...], workers: int | None, overrides: tuple[str, ...]) -> None:
     """Re-derive every stored version of SITES (default: all) from its raw HTML.
 
-    Prints how many versions were read and how many changed, by field.
+    Reads the pages as a crawl does, with the crawl's settings (and -s on top). Prints how many
+    versions were read and how many changed, by field.
 
     \b
     Example:
       tgwatch reextract
-      tgwatch reextract tuyengiao longan
+      tgwatch reextract tuyengiao longan -s TGWATCH_EXTRACT_WORKERS=4
     """
     from crawler.items import Page
     from crawler.pool import extraction_pool
     from crawler.profiles import profile_for_url
-    from crawler.run import check_sites
+    from crawler.run import check_sites, crawl_settings
     from crawler.worker import read_page
 
+    settings = crawl_settings(overrides=parse_overrides(overrides))
+    workers = settings.getint("TGWATCH_EXTRACT_WORKERS") if workers is None else workers
     config = app.config
     check_sites(sites, config.sites, config.source)
     archive = app.archive()
-    pool = extraction_pool(workers, defaults.TGWATCH_EXTRACT_START_METHOD) if workers > 0 else None
+    pool = extraction_pool(workers, settings.get("TGWATCH_EXTRACT_START_METHOD")) if workers > 0 else None
     read = Counter[str]()
     fields = Counter[str]()
     changed_versions = 0

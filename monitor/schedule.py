@@ -10,17 +10,14 @@ job's name, which says everything that shapes the job: trigger, jitter, time zon
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.profiles import Config
+from crawler.schedules import make_trigger
 from storage.errors import ConfigError
 
 DEFAULT_SCHEDULE = "every 30 minutes"
@@ -30,11 +27,6 @@ CRAWL_FUNC = "monitor.daemon:crawl_job"
 """The job function, by textual reference: stored jobs must not pickle code or live objects."""
 
 JOB_PREFIX = "crawl:"
-JITTER_SHARE = 0.1
-"""An interval's jitter is at most this share of the interval, so "every 2 seconds" stays 2 s."""
-
-_EVERY = re.compile(r"^every\s+(\d+)\s+(second|minute|hour|day)s?$", re.IGNORECASE)
-_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 @dataclass(frozen=True)
@@ -53,24 +45,6 @@ def crawl_job_id(site: str) -> str:
 
 def site_of_job(job_id: str) -> str | None:
     return job_id[len(JOB_PREFIX):] if job_id.startswith(JOB_PREFIX) else None
-
-
-def make_trigger(schedule: str, jitter: float, timezone: tzinfo) -> BaseTrigger:
-    """An APScheduler trigger for "every N seconds|minutes|hours|days" or a crontab line."""
-    text = " ".join(schedule.split())
-    every = _EVERY.match(text)
-    if every:
-        seconds = int(every.group(1)) * _UNIT_SECONDS[every.group(2).lower()]
-        if seconds <= 0:
-            raise ConfigError(schedule, "a schedule interval must be at least 1 second")
-        shaken = round(min(jitter, seconds * JITTER_SHARE), 3) or None
-        return IntervalTrigger(seconds=seconds, timezone=timezone, jitter=shaken)
-    try:
-        trigger = CronTrigger.from_crontab(text, timezone=timezone)
-    except ValueError as exc:
-        raise ConfigError(schedule, f"not 'every N seconds|minutes|hours' nor a crontab line ({exc})") from None
-    trigger.jitter = round(jitter, 3) or None
-    return trigger
 
 
 def job_spec(schedule: str, options: JobOptions, timezone: tzinfo) -> str:

@@ -17,6 +17,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from fixtures.gold import load_gold, load_scenario
@@ -138,6 +139,27 @@ def check_reextract(crawled: tuple[str, Path]) -> None:
     assert out.strip() == f"re-extracted {versions} versions: 0 changed"
     code, _, err = tg(db, config, "reextract", "nowhere")
     assert code == 2 and "no site named 'nowhere'" in err
+
+
+def test_reextract_reads_the_crawl_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """-s reaches reextract's pool as it reaches a crawl's; --workers still wins."""
+    import crawler.pool
+
+    made: list[tuple[int, str]] = []
+
+    def fake_pool(workers: int, start_method: str) -> None:
+        made.append((workers, start_method))
+
+    monkeypatch.setattr(crawler.pool, "extraction_pool", fake_pool)
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    code, out, err = tg(db, None, "reextract", "-s", "TGWATCH_EXTRACT_WORKERS=3",
+                        "-s", "TGWATCH_EXTRACT_START_METHOD=spawn")
+    assert code == 0, err
+    assert made == [(3, "spawn")] and out.strip() == "re-extracted 0 versions: 0 changed"
+    code, _, err = tg(db, None, "reextract", "--workers", "0", "-s", "TGWATCH_EXTRACT_WORKERS=3")
+    assert code == 0 and made == [(3, "spawn")]
+    code, _, err = tg(db, None, "reextract", "-s", "TGWATCH_EXTRACT_WORKERS")
+    assert code == 2 and "NAME=VALUE" in err
 
 
 def check_unknown_site(crawled: tuple[str, Path]) -> None:

@@ -92,6 +92,7 @@ def test_a_profile_site_may_leave_urls_to_the_profile(tmp_path: Path) -> None:
      "sites[0]: start_urls: 'ftp://x' is not an http(s) URL"),
     (MINIMAL + 'recheck = "sometimes"\n', "sites[0]: recheck must be one of due, all, none"),
     (MINIMAL + 'schedule = "often"\n', "sites[0]: schedule 'often' is neither"),
+    (MINIMAL + 'schedule = "61 * * * *"\n', "sites[0]: schedule '61 * * * *' is neither"),  # five tokens, no crontab
     (MINIMAL + '[sites.selectors]\nbody = "div..x"\n', "sites[0]: selectors.body is not a valid CSS selector"),
     (MINIMAL + '[sites.selectors]\nheadline = "h1"\n', "sites[0]: unknown key selectors.headline"),
     ('name = "x"\n' + MINIMAL, "unknown top-level key 'name'"),

@@ -14,7 +14,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.profiles import Config, load_config
-from monitor.schedule import CRAWL_FUNC, JobOptions, crawl_job_id, make_trigger, reconcile
+from crawler.schedules import make_trigger
+from monitor.schedule import CRAWL_FUNC, JobOptions, crawl_job_id, reconcile
 from storage.archive import Archive
 from storage.engine import create_archive_engine
 from storage.errors import ConfigError
