@@ -27,16 +27,11 @@ from scrapy.http import Response
 
 from crawler.profiles import load_config
 from crawler.run import Batch, CrawlSummary, crawl_settings, run_crawls
-from fixtures.config import site_config
+from fixtures.config import LOOPBACK_SETTINGS, site_config
 from fixtures.testing import FixtureServer
 
-FAST = {
-    "AUTOTHROTTLE_ENABLED": False,
-    "DOWNLOAD_DELAY": 0,
-    "CONCURRENT_REQUESTS": 16,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
-    "LOG_LEVEL": "WARNING",
-}
+FAST = {**LOOPBACK_SETTINGS, "CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+        "LOG_LEVEL": "WARNING"}
 fetched_urls: list[str] = []
 """URLs of the site pages the last tgwatch batch fetched (filled by ``UrlRecorder``)."""
 

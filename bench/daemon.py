@@ -27,12 +27,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from fixtures.config import site_config
+from fixtures.config import LOOPBACK_SETTINGS, setting_args, site_config
 from fixtures.testing import FixtureServer
 
 ROOT = Path(__file__).resolve().parent.parent
-FAST = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "RETRY_TIMES=0", "DOWNLOAD_TIMEOUT=5",
-        "TGWATCH_EXTRACT_WORKERS=0", "TGWATCH_RECHECK=all")
+FAST = {**LOOPBACK_SETTINGS, "RETRY_TIMES": "0", "DOWNLOAD_TIMEOUT": "5", "TGWATCH_EXTRACT_WORKERS": "0",
+        "TGWATCH_RECHECK": "all"}
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -81,7 +81,7 @@ def main() -> None:
         config.write_text(f'notify = ["json://127.0.0.1:{hook.server_port}/hook"]\n\n{body}', encoding="utf-8")
         command = [sys.executable, "-m", "monitor.cli", "--db", f"sqlite:///{db}", "--config", str(config), "daemon",
                    "--jitter", "0", "--workers", str(len(args.sites)), "--notify-interval", "5",
-                   *(arg for pair in FAST for arg in ("--crawl-set", pair))]
+                   *setting_args(FAST, "--crawl-set")]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         started = time.monotonic()
         with (work / "daemon.log").open("wb") as log:

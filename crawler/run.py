@@ -17,10 +17,9 @@ from typing import Any
 # importing it builds deprecated TLS aliases with ``inspect.stack()``, whose cost grows with the
 # depth of the stack (about a second per crawl when left to the downloader).
 import scrapy.core.downloader.handlers.http11  # noqa: F401
-from scrapy import Spider, signals
+from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
-from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 from twisted.internet.defer import DeferredList
 from twisted.python.failure import Failure
@@ -131,85 +130,71 @@ def run_crawls(
     *,
     progress: Progress | None = None,
     interval: float = 0.5,
-    on_started: Callable[[], None] | None = None,
     install_signal_handlers: bool = True,
 ) -> list[CrawlSummary]:
-    """Run the batches one after another in one reactor; blocks until done or interrupted.
-
-    ``on_started`` is called once, on the reactor thread, when the first batch's crawls are under
-    way (their runs booked); if it raises, those crawls close as failed and the error is raised here.
-    """
+    """Run the batches one after another in one reactor; blocks until done or interrupted."""
     process = CrawlerProcess(settings)
-    loader = process.spider_loader
     names = (n for b in batches for n in b.sites if isinstance(n, str))
-    check_sites(names, loader.list(), settings.get("TGWATCH_CONFIG") or "sites")
-    launched: list[list[Crawler]] = []
-    errors: list[Failure] = []
-    over: list[bool] = []  # set once the last batch is done (maybe before the reactor even runs)
-
-    def launch(index: int) -> None:
-        try:
-            batch = batches[index]
-            if batch.before is not None:
-                batch.before()
-            crawlers = [process.create_crawler(loader.load(s) if isinstance(s, str) else s) for s in batch.sites]
-        except Exception:
-            errors.append(Failure())
-            stop_reactor()
-            return
-        launched.append(crawlers)
-        if index == 0 and on_started is not None:
-            when_started(crawlers, on_started)
-        done = DeferredList([process.crawl(c) for c in crawlers], consumeErrors=True)
-        done.addCallback(finished, index)
-
-    def finished(results: list[tuple[bool, Any]], index: int) -> None:
-        errors.extend(value for ok, value in results if not ok)
-        interrupted = any(SiteResult.of(c).outcome == RunOutcome.INTERRUPTED for c in launched[-1])
-        if errors or interrupted or index + 1 == len(batches):
-            stop_reactor()
-        else:
-            launch(index + 1)
-
-    def when_started(crawlers: list[Crawler], hook: Callable[[], None]) -> None:
-        waiting = set(map(id, crawlers))
-
-        def started(crawler: Crawler) -> Callable[[], None]:
-            return lambda: check_in(crawler)
-
-        def check_in(crawler: Crawler) -> None:
-            waiting.discard(id(crawler))
-            if waiting:
-                return
-            try:
-                hook()
-            except Exception as exc:
-                errors.append(Failure())
-                for each in crawlers:
-                    deferred_from_coro(each.engine.close_spider_async(reason=f"error: {exc}"))
-
-        for crawler in crawlers:
-            crawler.signals.connect(started(crawler), signal=signals.engine_started, weak=False)
-
-    def stop_reactor() -> None:
-        from twisted.internet import reactor
-
-        over.append(True)
-        with suppress(RuntimeError):
-            reactor.stop()  # type: ignore[attr-defined,misc]
-
+    check_sites(names, process.spider_loader.list(), settings.get("TGWATCH_CONFIG") or "sites")
     if not batches:
         return []
-    launch(0)  # creates the first crawlers, which installs the reactor Scrapy is set up for
+    sequence = _Sequence(process, batches)
+    sequence.launch(0)  # creates the first crawlers, which installs the reactor Scrapy is set up for
     ticker = None
     if progress is not None:
-        running = lambda: launched[-1] if launched else []  # noqa: E731
-        ticker = task.LoopingCall(lambda: progress([(c.spidercls.name, crawler_stats(c)) for c in running()]))
+        ticker = task.LoopingCall(lambda: progress([(c.spidercls.name, crawler_stats(c)) for c in sequence.running]))
         ticker.start(interval, now=False)
-    if not over:
+    if not sequence.over:
         process.start(stop_after_crawl=False, install_signal_handlers=install_signal_handlers)
     if ticker is not None and ticker.running:
         ticker.stop()
-    if errors:
-        errors[0].raiseException()
-    return [CrawlSummary([SiteResult.of(c) for c in crawlers]) for crawlers in launched]
+    if sequence.errors:
+        sequence.errors[0].raiseException()
+    return [CrawlSummary([SiteResult.of(c) for c in crawlers]) for crawlers in sequence.launched]
+
+
+class _Sequence:
+    """The batches of one ``run_crawls``: each starts when the one before has finished, unless a
+    crawl failed to start or was interrupted; the reactor stops after the last."""
+
+    def __init__(self, process: CrawlerProcess, batches: Sequence[Batch]) -> None:
+        self.process = process
+        self.batches = batches
+        self.launched: list[list[Crawler]] = []
+        self.errors: list[Failure] = []
+        self.over = False  # set once the last batch is done (maybe before the reactor even runs)
+
+    @property
+    def running(self) -> list[Crawler]:
+        return self.launched[-1] if self.launched else []
+
+    def launch(self, index: int) -> None:
+        loader = self.process.spider_loader
+        try:
+            batch = self.batches[index]
+            if batch.before is not None:
+                batch.before()
+            crawlers = [self.process.create_crawler(loader.load(s) if isinstance(s, str) else s)
+                        for s in batch.sites]
+        except Exception:
+            self.errors.append(Failure())
+            self.stop_reactor()
+            return
+        self.launched.append(crawlers)
+        done = DeferredList([self.process.crawl(c) for c in crawlers], consumeErrors=True)
+        done.addCallback(self.finished, index)
+
+    def finished(self, results: list[tuple[bool, Any]], index: int) -> None:
+        self.errors.extend(value for ok, value in results if not ok)
+        interrupted = any(SiteResult.of(c).outcome == RunOutcome.INTERRUPTED for c in self.launched[-1])
+        if self.errors or interrupted or index + 1 == len(self.batches):
+            self.stop_reactor()
+        else:
+            self.launch(index + 1)
+
+    def stop_reactor(self) -> None:
+        from twisted.internet import reactor
+
+        self.over = True
+        with suppress(RuntimeError):
+            reactor.stop()  # type: ignore[attr-defined,misc]

@@ -87,7 +87,6 @@ def command(app: AppContext, sites: tuple[str, ...], recheck: str | None, log_le
       tgwatch --config tgwatch.toml crawl tuyengiao --recheck all
     """
     from crawler.run import Batch, check_sites, crawl_settings, run_crawls
-    from monitor.runner import test_crash_hook
 
     config = app.config
     names = list(dict.fromkeys(sites)) or list(config.sites)
@@ -105,7 +104,7 @@ def command(app: AppContext, sites: tuple[str, ...], recheck: str | None, log_le
     app.close()
     if is_terminal():
         with LiveProgress() as progress:
-            summaries = run_crawls([Batch(names)], settings, progress=progress, on_started=test_crash_hook)
+            summaries = run_crawls([Batch(names)], settings, progress=progress)
     else:
-        summaries = run_crawls([Batch(names)], settings, on_started=test_crash_hook)
+        summaries = run_crawls([Batch(names)], settings)
     click.echo(summaries[0].line())

@@ -21,14 +21,6 @@ from storage.content import VN_TZ
 from storage.errors import InputError
 
 DEMO_DIR = Path("demo-archive")
-FAST = {
-    # The fixture server is on loopback and ours: no need to be polite to it.
-    "AUTOTHROTTLE_ENABLED": False,
-    "DOWNLOAD_DELAY": 0,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "TGWATCH_RETRY_BACKOFF": 0.1,
-    "TGWATCH_RETRY_BACKOFF_MAX": 1.0,
-}
 
 
 def fresh_sqlite(path: Path) -> str:
@@ -67,7 +59,7 @@ def command(ctx: click.Context, directory: Path) -> None:
     """
     from crawler.profiles import DEFAULT_CONFIG
     from crawler.run import Batch, crawl_settings, run_crawls
-    from fixtures.config import site_config
+    from fixtures.config import LOOPBACK_SETTINGS, site_config
     from fixtures.testing import FixtureServer
 
     app: AppContext = ctx.obj
@@ -81,7 +73,7 @@ def command(ctx: click.Context, directory: Path) -> None:
         config_path.write_text(site_config(server.url), encoding="utf-8")
         click.echo(f"fixture sites served at {server.url}; archive {app.db_url}")
         settings = crawl_settings(db_url=app.db_url, config_path=str(config_path.resolve()), recheck="all",
-                                  log_level="WARNING", overrides=FAST)
+                                  log_level="WARNING", overrides=LOOPBACK_SETTINGS)
         from crawler.profiles import load_config
 
         sites = sorted(load_config(config_path).sites)

@@ -30,14 +30,6 @@ from monitor.settle import RunReport, settle_run
 from storage.archive import Archive
 from storage.types import now
 
-TEST_CRASH_ENV = "TGWATCH_TEST_CRASH"
-"""Set by the runner in a child's environment to make that crawl fail on purpose (tests only)."""
-
-TEST_FAULTS_ENV = "TGWATCH_TEST_FAULTS"
-"""A directory; a file named after a site (or ``any``) holding fault kinds, one per line, arms them
-for the site's next crawls in turn (the runner consumes them). Used by the daemon tests."""
-
-FAULT_KINDS = ("raise", "exit", "kill", "hang", "memory")
 _POLL = 0.1  # seconds between checks of a running child: the daemon's reaction time to a stop
 
 
@@ -57,57 +49,6 @@ class RunnerSettings:
     log_dir: str | None = None
     """``--crawl-logs DIR``: keep each crawl's log (stderr) as ``DIR/<site>-<time>.log``; by default
     only its last line survives, in the run's error."""
-
-
-def test_crash_hook() -> None:
-    """Fail on purpose when the runner asked for it; ``tgwatch crawl`` calls this once its run started."""
-    kind = os.environ.get(TEST_CRASH_ENV)
-    if not kind:
-        return
-    if kind == "raise":
-        raise RuntimeError(f"forced crash ({TEST_CRASH_ENV}=raise)")
-    if kind == "exit":
-        os._exit(70)
-    if kind == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)
-    if kind == "hang":
-        while True:  # blocks the crawl (its reactor, too): only a signal ends it
-            time.sleep(1)
-    if kind == "memory":
-        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-        if soft == resource.RLIM_INFINITY:
-            raise RuntimeError(f"{TEST_CRASH_ENV}=memory needs an address-space limit")
-        hog = []
-        while True:  # ends in MemoryError at the limit
-            hog.append(bytearray(64 << 20))
-
-
-test_crash_hook.__test__ = False  # type: ignore[attr-defined]  # not a test, whatever its name
-
-
-def take_test_fault(site: str, env: dict[str, str]) -> str | None:
-    """The fault armed for ``site``'s next crawl under ``TGWATCH_TEST_FAULTS``, consumed once.
-
-    The file holds one fault kind per line, for the site's next crawls in turn.
-    """
-    folder = env.get(TEST_FAULTS_ENV)
-    if not folder:
-        return None
-    for name in (site, "any"):
-        path = os.path.join(folder, name)
-        try:
-            with open(path, encoding="utf-8") as armed:
-                kinds = armed.read().split()
-        except FileNotFoundError:
-            continue
-        if len(kinds) > 1:
-            with open(path + ".next", "w", encoding="utf-8") as rest:
-                rest.write("\n".join(kinds[1:]))
-            os.replace(path + ".next", path)
-        else:
-            os.unlink(path)
-        return kinds[0] if kinds and kinds[0] in FAULT_KINDS else None
-    return None
 
 
 def _limit_memory(limit: int) -> None:  # runs in the child between fork and exec
@@ -140,9 +81,6 @@ class CrawlRunner:
     def run(self, site: str) -> RunReport:
         """Crawl ``site`` once; never raises for anything the child did."""
         env = dict(self.env)
-        fault = take_test_fault(site, env)
-        if fault:
-            env[TEST_CRASH_ENV] = fault
         limit = self.settings.memory_mb * 1024 * 1024
         launched, clock = now(), time.monotonic()
         with tempfile.TemporaryFile() as out, self._log_file(site, launched) as err:

@@ -17,22 +17,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, func, select, text
 
-from fixtures.config import site_config
+from fixtures.config import LOOPBACK_SETTINGS, setting_args, site_config
 from fixtures.gold import load_scenario
 from fixtures.testing import FixtureServer
 from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow
 
 ROOT = Path(__file__).resolve().parent.parent
-FAST = {
-    # Politeness is for real sites; the fixture server is ours and on loopback.
-    "AUTOTHROTTLE_ENABLED": "False",
-    "DOWNLOAD_DELAY": "0",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-    "RETRY_TIMES": "2",
-    "TGWATCH_RETRY_BACKOFF": "0.01",
-    "TGWATCH_RETRY_BACKOFF_MAX": "0.05",
-    "DOWNLOAD_TIMEOUT": "2",
-}
+FAST = LOOPBACK_SETTINGS
 IN_THREAD = {"TGWATCH_EXTRACT_WORKERS": "0"}
 """For tests about something else than extraction: no worker processes to start (the scenario,
 fault, kill and scrapy tests keep the process pool)."""
@@ -40,7 +31,7 @@ Flags = dict[tuple[str, str], list[tuple[str, frozenset[str]]]]
 
 
 def settings_args(settings: dict[str, str]) -> list[str]:
-    return [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
+    return setting_args(settings)
 
 
 def tgwatch(db: str, *args: str, config: Path | None = None, timeout: float = 180,

@@ -16,16 +16,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fixtures.config import site_config
+from fixtures.config import LOOPBACK_SETTINGS, setting_args, site_config
 from fixtures.testing import FixtureServer
 from storage.archive import Archive
 from storage.models import CrawlRunRow
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_CRAWL = {
-    # Politeness is for real sites; the fixture server is ours, on loopback.
-    "AUTOTHROTTLE_ENABLED": "False",
-    "DOWNLOAD_DELAY": "0",
+    **LOOPBACK_SETTINGS,
     "RETRY_TIMES": "0",
     "DOWNLOAD_TIMEOUT": "5",
     "TGWATCH_EXTRACT_WORKERS": "0",  # no process pool to start in every short crawl
@@ -48,7 +46,7 @@ class Daemon:
     def __init__(self, directory: Path, db: str, config: Path, *options: str,
                  env: dict[str, str] | None = None) -> None:
         self.log = directory / f"daemon-{time.monotonic_ns()}.log"
-        settings = [arg for name, value in FAST_CRAWL.items() for arg in ("--crawl-set", f"{name}={value}")]
+        settings = setting_args(FAST_CRAWL, "--crawl-set")
         command = [sys.executable, "-m", "monitor.cli", "--db", db, "--config", str(config), "daemon",
                    "--log-format", "json", "--jitter", "0", "--notify-retry", "0.5", "--notify-interval", "1",
                    "--crawl-timeout", "120", "--crawl-logs", str(directory / "crawl-logs"), *settings, *options]

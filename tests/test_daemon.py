@@ -29,6 +29,7 @@ from monitor.schedule import crawl_job_id
 from storage.archive import Archive
 from storage.models import ArticleRow, ChangeRow, VersionRow
 from storage.models_notify import DeliveryRow, jobs_table
+from tests.crash_extension import FAULTS_ENV, crash_settings
 from tests.daemon_helpers import Daemon, Receiver, runs, wait_for, write_config
 
 SITES = ["tuyengiao", "longan"]
@@ -145,7 +146,8 @@ def test_crashed_crawls_are_recorded_and_the_next_cycles_run(
     faults = tmp_path / "faults"
     faults.mkdir()
     (faults / "tuyengiao").write_text("raise\nmemory\nkill\n", encoding="utf-8")
-    daemon = Daemon(tmp_path, db, config, "--crawl-memory", "768", env={"TGWATCH_TEST_FAULTS": str(faults)})
+    daemon = Daemon(tmp_path, db, config, "--crawl-memory", "768", "--crawl-set", crash_settings(),
+                    env={FAULTS_ENV: str(faults)})
     daemons.append(daemon)
     wait_for("a baseline of longan", lambda: _ok_runs(db, "longan") >= 1, daemon)
     garbage_from = len(runs(db, "longan"))

@@ -2,7 +2,7 @@
 recorded in ``crawl_runs`` (crashes, out-of-memory and SIGKILL: ``tests/test_daemon.py``).
 
 These run the real ``tgwatch crawl`` against the shared fixture server (v1, no faults); failures
-are forced through ``TGWATCH_TEST_FAULTS`` (the runner hands the crawl ``TGWATCH_TEST_CRASH``).
+are forced through ``TGWATCH_TEST_FAULTS``, acted out by the test extension ``tests.crash_extension``.
 """
 
 from __future__ import annotations
@@ -16,17 +16,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from fixtures.config import site_config
+from fixtures.config import LOOPBACK_SETTINGS, setting_args, site_config
 from fixtures.testing import FixtureServer
-from monitor.runner import TEST_FAULTS_ENV, CrawlRunner, RunnerSettings
+from monitor.runner import CrawlRunner, RunnerSettings
 from monitor.settle import sweep_abandoned
 from storage.archive import Archive
 from storage.models import CrawlRunRow
+from tests.crash_extension import FAULTS_ENV, crash_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "longan"
-FAST = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "TGWATCH_EXTRACT_WORKERS=0", "RETRY_TIMES=0",
-        "DOWNLOAD_TIMEOUT=5")
+FAST = tuple(setting_args({**LOOPBACK_SETTINGS, "TGWATCH_EXTRACT_WORKERS": "0", "RETRY_TIMES": "0",
+                            "DOWNLOAD_TIMEOUT": "5"})[1::2]) + (crash_settings(),)
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def setup(
     url = archive_url
     faults = tmp_path / "faults"
     faults.mkdir()
-    env = {**os.environ, "TGWATCH_DB": url, TEST_FAULTS_ENV: str(faults),
+    env = {**os.environ, "TGWATCH_DB": url, FAULTS_ENV: str(faults),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     archive = Archive.open(url)
     yield archive, env, config
@@ -52,7 +53,7 @@ def _runner(setup: tuple[Archive, dict[str, str], Path], **settings: object) -> 
 
 
 def _arm(setup: tuple[Archive, dict[str, str], Path], kind: str) -> None:
-    Path(setup[1][TEST_FAULTS_ENV], SITE).write_text(kind, encoding="utf-8")
+    Path(setup[1][FAULTS_ENV], SITE).write_text(kind, encoding="utf-8")
 
 
 def _rows(archive: Archive) -> list[CrawlRunRow]:
