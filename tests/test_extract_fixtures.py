@@ -87,6 +87,8 @@ def test_profile_extraction_matches_gold(path: Path, config: Config) -> None:
         assert lines.count(wanted) == 1, f"expected once as a line: {wanted[:80]!r}"
         assert lines.index(wanted) >= position, f"out of order: {wanted[:80]!r}"
         position = lines.index(wanted)
+    extra = [line for line in lines if line not in gold["text_lines"]]
+    assert not extra, f"lines that are no part of the article: {[line[:80] for line in extra]}"
     assert not leaked(lines, gold["chrome"])
     assert article.title == gold["title"]
     assert article.published_at == datetime.fromisoformat(gold["published"])

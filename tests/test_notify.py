@@ -11,8 +11,8 @@ import json
 import logging
 import socket
 import threading
-import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from crawler.profiles import Config, load_config
 from monitor.notify import Dispatcher, NotifySettings, backoff, shown_target
 from storage.archive import Archive
 from storage.models_notify import ChangeNoticeRow, DeliveryRow
+from storage.types import now
 from tests.daemon_helpers import Receiver
 from tests.plugins.archive import fetched, gone
 
@@ -56,9 +57,22 @@ def _crawl(archive: Archive, *observations: tuple[str, Any], finish: bool = True
     return run
 
 
-def _dispatcher(archive: Archive, config: Config, **settings: Any) -> Dispatcher:
+class Clock:
+    """The dispatcher's clock in a test: time moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.at = now()
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+def _dispatcher(archive: Archive, config: Config, clock: Clock | None = None, **settings: Any) -> Dispatcher:
     options = NotifySettings(retry=0.2, send_timeout=3, **settings)
-    return Dispatcher(archive, config, options, logging.getLogger("tgwatch.test"))
+    return Dispatcher(archive, config, options, logging.getLogger("tgwatch.test"), clock=clock or now)
 
 
 def _url(n: int) -> str:
@@ -112,7 +126,8 @@ def test_a_failed_first_crawl_is_no_baseline(archive: Archive, receiver: Receive
 
 
 def test_receiver_down_then_back_gets_each_message_once(archive: Archive, receiver: Receiver, tmp_path: Path) -> None:
-    dispatcher = _dispatcher(archive, _config(tmp_path, [receiver.url]))
+    clock = Clock()
+    dispatcher = _dispatcher(archive, _config(tmp_path, [receiver.url]), clock)
     _crawl(archive, (_url(1), fetched(1, url=_url(1))))
     dispatcher.run()  # baseline sent while the receiver is up
     receiver.status = 500
@@ -122,7 +137,7 @@ def test_receiver_down_then_back_gets_each_message_once(archive: Archive, receiv
     assert _statuses(archive) == {"sent": 1, "failed": 1, "pending": 2}
 
     receiver.stop()  # not listening at all
-    time.sleep(0.25)  # the first retry is due after 0.2 s
+    clock.advance(0.25)  # the first retry is due after 0.2 s
     dispatcher.run()
     assert _statuses(archive) == {"sent": 1, "failed": 1, "pending": 2}
     with archive.reading() as session:
@@ -132,7 +147,8 @@ def test_receiver_down_then_back_gets_each_message_once(archive: Archive, receiv
     receiver.status = 200
     receiver.start()  # back on the same port
     dispatcher.run()  # the failed one is not due yet (back-off 0.4 s); the others go out
-    time.sleep(0.45)
+    assert _statuses(archive) == {"sent": 3, "failed": 1}
+    clock.advance(0.45)
     dispatcher.run()
     dispatcher.run()
     titles = receiver.titles()

@@ -85,7 +85,8 @@ def _block_lines(body: etree._Element) -> Iterator[str]:
 
 
 def dedupe(blocks: Iterable[str]) -> list[str]:
-    """Clean paragraphs, dropping empty ones and one repeating the paragraph before it.
+    """Clean paragraphs, dropping empty ones, rules (a line of "____" has no letter nor digit) and
+    one repeating the paragraph before it.
 
     A ``<br>`` inside a paragraph stays a ``"\n"`` for now: the byline printed under the last
     paragraph's break (name, then unit) is found by its lines; ``paragraph_line`` joins the rest.
@@ -93,7 +94,7 @@ def dedupe(blocks: Iterable[str]) -> list[str]:
     out: list[str] = []
     for block in blocks:
         paragraph = "\n".join(line for line in map(clean_line, block.split("\n")) if line)
-        if paragraph and (not out or out[-1] != paragraph):
+        if any(ch.isalnum() for ch in paragraph) and (not out or out[-1] != paragraph):
             out.append(paragraph)
     return out
 

@@ -1,4 +1,8 @@
-"""Fixtures for the real PostgreSQL and Redis servers."""
+"""Fixtures for the real PostgreSQL and Redis servers.
+
+``pg_url`` serves the storage, crawl, daemon and SQL tests. ``redis_url`` is ready for the
+scale-out work (a shared crawl frontier); no test uses it yet, so the suite needs no Redis today.
+"""
 
 from __future__ import annotations
 
