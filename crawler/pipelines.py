@@ -80,7 +80,7 @@ class ExtractPipeline:
         try:
             reading = await self.read(item, page, getattr(self.crawler.spider, "profile", None))
         except Exception as exc:  # a bug or a dead pool: this check failed, nothing else
-            logger.error("extraction of %s failed: %r", page.url, exc)
+            logger.error("extraction of %s failed: %r", page.url, exc, exc_info=True)
             self.crawler.stats.inc_value("tgwatch/extract_errors")
             reading = failed_reading(exc, item.fetched_at)
         item.observation = reading.observation

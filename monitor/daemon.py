@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
@@ -123,11 +123,13 @@ class Daemon:
         try:
             report = self.runner.run(site)
         except Exception as exc:  # the archive is unreachable, the fork failed...
-            log_event(self.log, "crawl.error", logging.ERROR, site=site, error=f"{type(exc).__name__}: {exc}")
+            log_event(self.log, "crawl.error", logging.ERROR, exc_info=True, site=site,
+                      error=f"{type(exc).__name__}: {exc}")
             return
         level = logging.INFO if report.outcome == "ok" else logging.WARNING
+        counts: dict[str, Any] = dict(report.counts)
         log_event(self.log, "crawl.finished", level, site=site, run_id=report.run_id, outcome=report.outcome,
-                  seconds=report.seconds, **report.counts, error=report.error, summary=report.summary)
+                  seconds=report.seconds, **counts, error=report.error, summary=report.summary)
         if not self.stopping.is_set():
             self.kick_dispatch()
 
@@ -147,7 +149,7 @@ class Daemon:
         try:
             self.scheduler.modify_job(DISPATCH_JOB, "memory", next_run_time=datetime.now(self.scheduler.timezone))
         except Exception:  # shutting down: the next start dispatches what is left
-            pass
+            log_event(self.log, "notify.not_kicked", logging.DEBUG, exc_info=True)
 
     def _on_job_event(self, event: JobEvent) -> None:
         site = site_of_job(event.job_id)
@@ -157,7 +159,8 @@ class Daemon:
         elif event.code == EVENT_JOB_MISSED:
             log_event(self.log, f"{what}.missed", logging.WARNING, site=site, scheduled=event.scheduled_run_time)
         elif event.code == EVENT_JOB_ERROR:
-            log_event(self.log, "job.error", logging.ERROR, job=event.job_id, error=repr(event.exception))
+            log_event(self.log, "job.error", logging.ERROR, job=event.job_id, error=repr(event.exception),
+                      traceback=getattr(event, "traceback", None))
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if not self.stopping.is_set():

@@ -22,12 +22,15 @@ _FIELDS = "tgwatch_fields"
 _EVENT = "tgwatch_event"
 
 
-def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
-    """Log ``event`` (a dotted name such as ``crawl.finished``) with its fields, in one line."""
+def log_event(
+    logger: logging.Logger, event: str, level: int = logging.INFO, *, exc_info: bool = False, **fields: Any
+) -> None:
+    """Log ``event`` (a dotted name such as ``crawl.finished``) with its fields, in one line;
+    ``exc_info``: with the exception being handled, traceback included."""
     if not logger.isEnabledFor(level):
         return
     shown = {key: value for key, value in fields.items() if value is not None}
-    logger.log(level, event, extra={_EVENT: event, _FIELDS: shown})
+    logger.log(level, event, exc_info=exc_info, extra={_EVENT: event, _FIELDS: shown})
 
 
 def _value(value: Any) -> str:
@@ -65,6 +68,7 @@ class TextFormatter(logging.Formatter):
         if record.exc_info:
             exc = record.exc_info[1]
             parts.append(f"exception={_value(f'{type(exc).__name__}: {exc}')}")
+            parts.append(f"traceback={_value(self.formatException(record.exc_info))}")  # " | " between lines
         return " ".join(parts)
 
 
@@ -82,6 +86,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             exc = record.exc_info[1]
             line["exception"] = f"{type(exc).__name__}: {exc}"
+            line["traceback"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
 
 

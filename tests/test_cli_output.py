@@ -81,3 +81,26 @@ def test_live_progress_shows_each_running_crawl(capsys: pytest.CaptureFixture[st
     assert [c.header for c in table.columns] == ["site", "pages", "new", "edited", "unchanged", "removed", "failed"]
     assert list(table.columns[0].cells) == ["longan", "quangtri"]
     assert list(table.columns[1].cells) == ["12", "0"] and list(table.columns[6].cells) == ["1", "0"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_an_error_event_keeps_its_traceback_on_one_line(fmt: str) -> None:
+    import logging
+
+    from monitor.logs import JsonFormatter, TextFormatter, log_event
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    logger = logging.getLogger(f"tgwatch.test.{fmt}")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        {}["missing"]
+    except KeyError:
+        log_event(logger, "crawl.error", logging.ERROR, exc_info=True, site="s1")
+    line = out.getvalue()
+    assert line.count("\n") == 1 and "Traceback (most recent call last)" in line
+    assert "test_an_error_event_keeps_its_traceback_on_one_line" in line and "KeyError" in line
+    if fmt == "json":
+        assert json.loads(line)["site"] == "s1"
