@@ -96,3 +96,18 @@ def test_the_schema_and_the_commands_take_their_words_from_the_homes(tmp_path: P
     assert config_path(None) is None and config_path("x.toml") == Path("x.toml")
     (tmp_path / DEFAULT_CONFIG).write_text("", encoding="utf-8")
     assert config_path(None) == Path(DEFAULT_CONFIG)
+
+
+def test_contributing_maps_every_module_in_its_room() -> None:
+    """CONTRIBUTING.md's module map names each module of storage/, crawler/ and monitor/ in the
+    section of its package (a new module comes with its line in the map)."""
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    missing = []
+    for package in PRODUCT:
+        section = text.split(f"\n## {package}/\n", 1)[1].split("\n## ", 1)[0]
+        named = set(re.findall(r"`([\w/]+\.py)`", section))
+        for path in product_sources():
+            relative = path.relative_to(ROOT / package) if path.is_relative_to(ROOT / package) else None
+            if relative is not None and path.name != "__init__.py" and relative.as_posix() not in named:
+                missing.append(f"{package}/{relative.as_posix()}")
+    assert missing == [], "modules missing from CONTRIBUTING.md's map"
