@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from sqlalchemy.engine import URL
 
 from storage.engine import BUSY_TIMEOUT, parse_url, shown_url
 from storage.errors import ArchiveError, QueryError, ReadOnlyError
-from storage.sqltext import first_keyword, statements
+from storage.sqltext import first_keyword, parameters, pyformat, statements
 
 QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "EXPLAIN", "TABLE", "SHOW", "PRAGMA"})
 READ_PRAGMAS = frozenset(
@@ -79,15 +79,33 @@ def check_query(sql: str) -> str:
 
 
 def run_query(
-    archive_url: str, sql: str, *, limit: int = 1000, timeout: float = 30.0
+    archive_url: str, sql: str, *, limit: int = 1000, timeout: float = 30.0,
+    params: Mapping[str, Any] | None = None,
 ) -> QueryResult:
-    """Run one read-only query: at most ``limit`` rows (``limit <= 0``: all), ``timeout`` s."""
+    """Run one read-only query: at most ``limit`` rows (``limit <= 0``: all), ``timeout`` s.
+
+    ``params`` are the values of the query's ``:name`` parameters, bound by the driver (never
+    pasted into the SQL); each parameter needs a value and each value a parameter.
+    """
     statement = check_query(sql)
+    params = check_parameters(statement, params or {})
     url = parse_url(archive_url)
     run = _sqlite if url.get_backend_name() == "sqlite" else _postgresql
-    columns, rows = run(url, statement, sql, limit, timeout)
+    columns, rows = run(url, statement, sql, limit, timeout, params)
     truncated = 0 < limit < len(rows)
     return QueryResult(columns, rows[:limit] if truncated else rows, truncated)
+
+
+def check_parameters(statement: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` if they are exactly the statement's ``:name`` parameters, else a ``QueryError``."""
+    wanted = parameters(statement)
+    missing = [name for name in wanted if name not in params]
+    if missing:
+        raise QueryError(f"no value for :{missing[0]} (give -p {missing[0]} VALUE)")
+    unused = sorted(set(params) - set(wanted))
+    if unused:
+        raise QueryError(f"the query has no parameter :{unused[0]}")
+    return dict(params)
 
 
 def _fetch(cursor: Any, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -183,12 +201,12 @@ def readonly_engine(archive_url: str, *, timeout: float = 30.0) -> Engine:
 
 
 def _sqlite(
-    url: URL, statement: str, sql: str, limit: int, timeout: float
+    url: URL, statement: str, sql: str, limit: int, timeout: float, params: dict[str, Any]
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     connection = _connect_sqlite(url)
     try:
         connection.set_progress_handler(_deadline(timeout), 10_000)
-        return _fetch(connection.execute(statement), limit)
+        return _fetch(connection.execute(statement, params), limit)  # SQLite binds :name itself
     except sqlite3.DatabaseError as exc:
         message = str(exc)
         if "not authorized" in message or "readonly" in message or "read-only" in message:
@@ -206,14 +224,17 @@ def _deadline(timeout: float) -> Callable[[], int]:
 
 
 def _postgresql(
-    url: URL, statement: str, sql: str, limit: int, timeout: float
+    url: URL, statement: str, sql: str, limit: int, timeout: float, params: dict[str, Any]
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     import psycopg
 
     connection = _connect_postgresql(url, timeout)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(statement.encode(), prepare=True)  # bytes: psycopg takes it verbatim
+            if params:
+                cursor.execute(pyformat(statement).encode(), params, prepare=True)  # %(name)s placeholders
+            else:
+                cursor.execute(statement.encode(), prepare=True)  # bytes: psycopg takes it verbatim
             return _fetch(cursor, limit)
     except psycopg.errors.ReadOnlySqlTransaction:
         raise ReadOnlyError(sql, "the archive is read-only here") from None

@@ -10,6 +10,7 @@ This is a courtesy, not the guard: the connection itself is read-only (``storage
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -108,3 +109,39 @@ def first_keyword(statement: str) -> str:
     """The statement's first keyword (``SELECT``, ``WITH``, ``INSERT``...), upper-case."""
     found = words(statement)
     return found[0] if found else ""
+
+
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def parameters(statement: str) -> list[str]:
+    """Names of the statement's ``:name`` parameters, in order, once each (a ``::`` cast is none)."""
+    _, names = _rewrite(statement, lambda name: f":{name}", "%")
+    return list(dict.fromkeys(names))
+
+
+def pyformat(statement: str) -> str:
+    """The statement as psycopg takes it with parameters: ``:name`` as ``%(name)s``, ``%`` as ``%%``."""
+    return _rewrite(statement, lambda name: f"%({name})s", "%%")[0]
+
+
+def _rewrite(statement: str, parameter: Callable[[str], str], percent: str) -> tuple[str, list[str]]:
+    """``statement`` with each parameter and ``%`` outside strings, identifiers and comments replaced."""
+    out: list[str] = []
+    names: list[str] = []
+    i = 0
+    while i < len(statement):
+        end = _skip(statement, i)
+        if end is not None:
+            out.append(statement[i:end].replace("%", percent))
+            i = end
+            continue
+        found = _PARAMETER.match(statement, i) if statement[i] == ":" else None
+        if found:
+            names.append(found.group(1))
+            out.append(parameter(found.group(1)))
+            i = found.end()
+            continue
+        out.append(percent if statement[i] == "%" else statement[i])
+        i += 1
+    return "".join(out), names

@@ -76,6 +76,24 @@ def test_sql_formats_and_limit(small_archive: str) -> None:
     assert out.splitlines()[0].split() == ["id"] and len(out.splitlines()) == 3  # header, rule, one row
 
 
+def test_sql_named_parameters_and_query_from_stdin(small_archive: str) -> None:
+    """-p binds values (never pasted into the SQL: a quote or a % in a value is only a value)."""
+    query = "SELECT title FROM articles WHERE site = :site AND title LIKE :words || '%' ORDER BY id"
+    code, out, err = sql(small_archive, query, "-p", "site", "tuyengiao", "-p", "words", "Một", "--format", "json")
+    assert code == 0, err
+    assert [r["title"] for r in json.loads(out)] == ["Một bài khác"]
+    code, out, _ = sql(small_archive, query, "-p", "site", "x' OR '1'='1", "-p", "words", "%", "--format", "json")
+    assert code == 0 and json.loads(out) == []
+    code, _, err = sql(small_archive, query, "-p", "site", "tuyengiao")
+    assert code == 2 and "no value for :words" in err and err.count("\n") == 1
+    code, _, err = sql(small_archive, "SELECT 1", "-p", "site", "x")
+    assert code == 2 and "no parameter :site" in err
+    result = CliRunner().invoke(main, ["--db", small_archive, "sql", "-", "-p", "site", "tuyengiao", "--format", "csv"],
+                                input="SELECT count(*) AS n -- the articles of :site\nFROM articles WHERE site = :site\n")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == ["n", "2"]
+
+
 def test_reader_never_sees_a_locked_database(fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, fresh_fixture_server, sites=["tuyengiao"])
     db = f"sqlite:///{tmp_path / 'archive.db'}"
