@@ -88,8 +88,9 @@ def test_sql_named_parameters_and_query_from_stdin(small_archive: str) -> None:
     assert code == 2 and "no value for :words" in err and err.count("\n") == 1
     code, _, err = sql(small_archive, "SELECT 1", "-p", "site", "x")
     assert code == 2 and "no parameter :site" in err
+    stdin = "SELECT count(*) AS n -- the articles of :site\nFROM articles WHERE site = :site\n"
     result = CliRunner().invoke(main, ["--db", small_archive, "sql", "-", "-p", "site", "tuyengiao", "--format", "csv"],
-                                input="SELECT count(*) AS n -- the articles of :site\nFROM articles WHERE site = :site\n")
+                                input=stdin)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == ["n", "2"]
 
