@@ -13,7 +13,8 @@ Rules, by observation:
 - Same fingerprint as the latest version (and ``NotModified``): only ``last_checked_at`` and the
   validators move; gone signals and failed checks reset. No row is added anywhere.
 - Another fingerprint: version N+1, capture, ``edited`` change naming the changed fields; if it
-  equals an earlier version K the note says "returns to version K".
+  equals an earlier version K the note says "returns to version K". Its anatomy (what kind of
+  edit: ``storage.anatomy``) goes into ``edit_findings`` in the same transaction.
 - ``Gone``: a removal needs two signals from two checks. The first only counts (GONE_PENDING);
   a repeat of the same signal (same ``fetched_at`` or older) is not a second one; the second
   sets ``removed_at`` and adds a ``removed`` change. Signals on an already removed article change
@@ -33,6 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.content import Content
+from storage.findings import record_findings
 from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow
 from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
 from storage.search import search_text
@@ -135,7 +137,9 @@ def _fetched(session: Session, article: ArticleRow, obs: Fetched, run_id: int | 
     _add_version(session, article, previous + 1, obs, content, digest)
     note = f"returns to version {earlier}" if earlier is not None else None
     kind = "restored" if removed else "edited"
-    _change(session, article, kind, obs.fetched_at, run_id, previous, previous + 1, fields, note)
+    change = _change(session, article, kind, obs.fetched_at, run_id, previous, previous + 1, fields, note)
+    session.flush()  # the change's id, for its findings
+    record_findings(session, change.id, current.content(), content)
     article.removed_at = None
     return Verdict.RESTORED if removed else Verdict.EDITED
 
@@ -201,18 +205,18 @@ def _change(
     to_version: int | None = None,
     fields: list[str] | None = None,
     note: str | None = None,
-) -> None:
+) -> ChangeRow:
     joined = ",".join(fields) if fields else None
-    session.add(
-        ChangeRow(
-            article_id=article.id,
-            kind=kind,
-            detected_at=at,
-            from_version=from_version,
-            to_version=to_version,
-            fields=joined,
-            note=note or None,
-            run_id=run_id,
-        )
+    change = ChangeRow(
+        article_id=article.id,
+        kind=kind,
+        detected_at=at,
+        from_version=from_version,
+        to_version=to_version,
+        fields=joined,
+        note=note or None,
+        run_id=run_id,
     )
+    session.add(change)
     article.last_changed_at = _later(article.last_changed_at, at)
+    return change

@@ -21,7 +21,7 @@ from storage.models import Base
 from storage.observation import Fetched
 from tests.plugins.archive import content, fetched
 
-OUR_TABLES = {"articles", "versions", "changes", "captures", "crawl_runs"}
+OUR_TABLES = {"articles", "versions", "changes", "captures", "crawl_runs", "edit_findings"}
 
 
 def _heads() -> set[str]:
