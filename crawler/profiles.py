@@ -23,7 +23,7 @@ from lxml.cssselect import CSSSelector, SelectorError
 from crawler.recheck import RECHECK_MODES
 from crawler.schedules import make_trigger
 from storage.errors import ConfigError
-from storage.vocabulary import FLAGGED_KINDS
+from storage.vocabulary import FLAGGED_KINDS, SUBSTANTIVE_EDITS
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 DEFAULT_CONFIG = "tgwatch.toml"
@@ -154,8 +154,8 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
     if recheck not in RECHECK_MODES:
         raise check.fail(f"recheck must be one of {', '.join(RECHECK_MODES)}, not {recheck!r}")
     notify_kinds = tuple(check.strings(table.get("notify_kinds", []), "notify_kinds"))
-    if set(notify_kinds) - set(FLAGGED_KINDS):
-        raise check.fail(f"notify_kinds may only name {', '.join(FLAGGED_KINDS)}")
+    if set(notify_kinds) - {*FLAGGED_KINDS, SUBSTANTIVE_EDITS}:
+        raise check.fail(f"notify_kinds may only name {', '.join((*FLAGGED_KINDS, SUBSTANTIVE_EDITS))}")
     not_found = _not_found(table, check, base)
     for key in ("description", "template_generation"):
         if key in table and not isinstance(table[key], str):

@@ -12,9 +12,10 @@ from monitor.context import AppContext
 from monitor.output import format_option, render
 from storage.content import VN_TZ
 from storage.errors import InputError
-from storage.vocabulary import FLAGGED_KINDS
+from storage.vocabulary import FLAGGED_KINDS, SUBSTANCES
 
-COLUMNS = ["detected_at", "site", "kind", "article_id", "from_version", "to_version", "fields", "title", "url"]
+COLUMNS = ["detected_at", "site", "kind", "article_id", "from_version", "to_version", "fields", "title", "url",
+           "substance", "findings"]
 _RELATIVE = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -35,32 +36,45 @@ def parse_when(text: str, *, now: datetime | None = None) -> datetime:
 
 
 def list_changes(app: AppContext, *, since: datetime | None = None, kind: str | None = None,
-                 site: str | None = None, limit: int = 0) -> list[tuple[Any, ...]]:
-    """Rows of COLUMNS, newest first (``reextracted`` corrections are not flags and stay out)."""
+                 site: str | None = None, limit: int = 0, substance: str | None = None) -> list[tuple[Any, ...]]:
+    """Rows of COLUMNS, newest first (``reextracted`` corrections are not flags and stay out).
+
+    ``substance`` keeps only edits that are ``substantive`` or only ``cosmetic`` (edit_findings).
+    """
+    from monitor.anatomy import summary
+    from storage.anatomy import substance as substance_of
     from storage.changes import load_changes
 
     with app.archive().reading() as session:
         changes = load_changes(session, site=site or None, kinds=[kind] if kind else FLAGGED_KINDS, since=since,
-                               limit=limit if limit > 0 else None, with_versions=False)
+                               limit=limit if limit > 0 else None, with_versions=False, substance=substance)
     return [(c.detected_at, c.site, c.kind, c.article_id, c.from_version, c.to_version, ",".join(c.fields) or None,
-             c.article_title, c.url) for c in changes]
+             c.article_title, c.url, substance_of(list(c.findings)) if c.findings else None,
+             summary(list(c.findings)) or None) for c in changes]
 
 
 @click.command("changes")
 @click.option("--since", "since_text", metavar="WHEN", help="Only changes since WHEN: ISO date/time or 7d, 24h, 30m.")
 @click.option("--kind", type=click.Choice(FLAGGED_KINDS), help="Only this kind of change.")
 @click.option("--site", help="Only this site.")
+@click.option("--substance", type=click.Choice(SUBSTANCES),
+              help="Only edits that changed substance, or only cosmetic ones (spelling, diacritics, punctuation).")
 @click.option("--limit", type=int, default=0, help="Most rows to print (default: all).")
 @format_option
 @click.pass_obj
-def command(app: AppContext, since_text: str | None, kind: str | None, site: str | None, limit: int,
-            fmt: str) -> None:
+def command(app: AppContext, since_text: str | None, kind: str | None, site: str | None, substance: str | None,
+            limit: int, fmt: str) -> None:
     """List flagged changes (new, edited, removed, restored articles), newest first.
+
+    An edit's substance is "cosmetic" when only spelling, diacritics, punctuation, spacing or
+    letter case changed, else "substantive"; findings counts what changed, by kind.
 
     \b
     Example:
       tgwatch changes --since 7d --kind edited
       tgwatch changes --site tuyengiao --format json
+      tgwatch changes --substance substantive --since 24h
     """
     since = parse_when(since_text) if since_text else None
-    render(COLUMNS, list_changes(app, since=since, kind=kind, site=site, limit=limit), fmt)
+    rows = list_changes(app, since=since, kind=kind, site=site, limit=limit, substance=substance)
+    render(COLUMNS, rows, fmt)

@@ -1,7 +1,8 @@
 """``tgwatch diff``: what changed between two versions of one article, word by word.
 
 Detection (``storage``) decides *that* an article changed and which fields; this module only shows
-*how*, for a reader: the changed fields with their old and new values, then the text as a word
+*how*, for a reader: the anatomy of the edit (``storage.anatomy``: cosmetic or substantive, which
+numbers, names and sentences), the changed fields with their old and new values, then the text as a word
 diff (``difflib.SequenceMatcher`` over words, paragraph breaks kept), long unchanged stretches
 elided. On a terminal removed words are red and added words green; piped, they are marked
 ``[-removed-]`` and ``{+added+}`` so the output stays readable in a file or an e-mail.
@@ -166,6 +167,11 @@ def command(app: AppContext, article: str, from_version: int | None, to_version:
     if old.content_hash == new.content_hash:
         click.echo("no difference")
         return
+    from monitor.anatomy import lines
+    from storage.anatomy import analyse
+
+    for text in lines(analyse(old.content, new.content)):
+        click.echo(text)
     for name, before, after in field_changes(old.content, new.content):
         click.echo(f"{name}: {before} → {after}")
     if old.content.normalised().text != new.content.normalised().text:

@@ -15,6 +15,7 @@ import click
 
 from monitor.context import AppContext
 from monitor.outbox import render
+from storage.anatomy import substance
 from storage.changes import ChangeInfo, load_changes
 from storage.types import now
 from storage.vocabulary import FLAGGED_KINDS
@@ -61,6 +62,8 @@ def build_feed(changes: list[ChangeInfo], site: str | None = None, kind: str | N
         entry.updated(change.detected_at)
         entry.link(href=change.url, rel="alternate")
         entry.category(term=change.kind)
+        if change.findings:  # the anatomy of an edit: edited:substantive or edited:cosmetic
+            entry.category(term=f"{change.kind}:{substance(list(change.findings))}")
         entry.content(_xml(body), type="text")
     return feed.atom_str(pretty=True)
 

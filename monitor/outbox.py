@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from monitor.anatomy import lines as anatomy_lines
+from storage.anatomy import substance
 from storage.changes import ChangeInfo
 from storage.outbox import add_delivery, first_complete_run, has_baseline, mark_seen, record_baseline, unseen_changes
-from storage.vocabulary import FLAGGED_KINDS, ChangeKind
+from storage.vocabulary import FLAGGED_KINDS, SUBSTANTIVE_EDITS, ChangeKind
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from crawler.profiles import Config
 
 EXCERPT_LINES = 8
+ANATOMY_LINES = 10  # findings shown (the anatomy of an edit, before the diff excerpt)
 OPENING_LINES = 3  # of a new report
 EXCERPT_WIDTH = 200
 
@@ -99,7 +102,10 @@ def render(change: ChangeInfo) -> tuple[str, str]:
         head.append(f"changed: {', '.join(change.fields)}")
     if change.note and change.kind != ChangeKind.REMOVED:
         head.append(change.note)
-    body = "\n".join(head)
+    anatomy = anatomy_lines(list(change.findings))
+    if len(anatomy) > ANATOMY_LINES + 1:
+        anatomy = anatomy[:ANATOMY_LINES + 1] + [f"… ({len(anatomy) - ANATOMY_LINES - 1} more findings)"]
+    body = "\n".join(head + anatomy)
     shown = excerpt(change)
     return title, f"{body}\n\n{shown}" if shown else body
 
@@ -108,6 +114,14 @@ def targets_of(config: Config, site: str) -> list[str]:
     """Apprise URLs for ``site``'s changes: the config's top-level ones, then the site's own."""
     profile = config.sites.get(site)
     return list(dict.fromkeys(config.notify + (profile.notify if profile else [])))
+
+
+def announced(change: ChangeInfo, kinds: tuple[str, ...]) -> bool:
+    """Whether a site announcing ``kinds`` announces ``change`` (``edited:substantive``: an edit
+    with at least one finding that is not cosmetic)."""
+    if change.kind in kinds:
+        return True
+    return change.kind == ChangeKind.EDITED and SUBSTANTIVE_EDITS in kinds and substance(list(change.findings)) == "substantive"
 
 
 def kinds_of(config: Config, site: str) -> tuple[str, ...]:
@@ -133,7 +147,7 @@ def enqueue(session: Session, config: Config, site: str, at: datetime) -> Enqueu
     targets, kinds = targets_of(config, site), kinds_of(config, site)
     for change in changes:
         mark_seen(session, change.id, site, at)
-        if change.kind in kinds:
+        if announced(change, kinds):
             title, body = render(change)
             for target in targets:
                 add_delivery(session, change.id, site, "change", target, title, body, at)

@@ -29,8 +29,6 @@ FINDING_KINDS = (
     "cosmetic", "number", "name", "sentence_added", "sentence_removed", "sentence_reworded",
     "paragraph_moved", "field",
 )
-SUBSTANCES = ("substantive", "cosmetic")
-"""An edit is cosmetic when every finding is; substantive when one finding is of another kind."""
 
 PAIR_SIMILARITY = 0.5
 """Share of words two sentences must have in common to be one sentence reworded."""

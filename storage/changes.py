@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import Session, aliased
 
+from storage.anatomy import Finding
 from storage.content import Content
+from storage.findings import findings_of, substance_is
 from storage.models import ArticleRow, ChangeRow, VersionRow
 from storage.vocabulary import FLAGGED_KINDS
 
@@ -38,6 +40,7 @@ class ChangeInfo:
     to_version: int | None
     old: Content | None = None  # None unless loaded with_versions
     new: Content | None = None
+    findings: tuple[Finding, ...] = ()  # an edit's anatomy (edit_findings), in order
 
 
 def load_changes(
@@ -50,9 +53,12 @@ def load_changes(
     newest_first: bool = True,
     with_versions: bool = True,
     where: Sequence[ColumnElement[bool]] = (),
+    substance: str | None = None,
 ) -> list[ChangeInfo]:
-    """Changes of ``kinds`` (by default the flags, not re-extractions), newest first or in id order.
+    """Changes of ``kinds`` (by default the flags, not re-extractions), newest first or in id order,
+    each with its findings.
 
+    ``substance``: only edits that are ``substantive`` or only ``cosmetic`` (``storage.findings``).
     ``where``: more conditions on ``ChangeRow``/``ArticleRow``, for the other modules of ``storage``.
     """
     query: Select[*tuple[Any, ...]] = select(ChangeRow, ArticleRow.site, ArticleRow.url, ArticleRow.title).join(
@@ -66,17 +72,22 @@ def load_changes(
             .outerjoin(new, and_(new.article_id == ChangeRow.article_id, new.version == ChangeRow.to_version))
         )
     query = query.where(ChangeRow.kind.in_(kinds), *where)
+    if substance is not None:
+        query = query.where(substance_is(substance))
     if site is not None:
         query = query.where(ArticleRow.site == site)
     if since is not None:
         query = query.where(ChangeRow.detected_at >= since)
     order = (ChangeRow.detected_at.desc(), ChangeRow.id.desc()) if newest_first else (ChangeRow.id,)
-    rows = session.execute(query.order_by(*order).limit(limit))
-    return [_info(row[0], row[1], row[2], row[3], *(row[4:] if with_versions else (None, None))) for row in rows]
+    rows = session.execute(query.order_by(*order).limit(limit)).all()
+    found = findings_of(session, [row[0].id for row in rows])
+    return [_info(row[0], row[1], row[2], row[3], *(row[4:] if with_versions else (None, None)),
+                  findings=tuple(found.get(row[0].id, ()))) for row in rows]
 
 
 def _info(
-    change: ChangeRow, site: str, url: str, title: str, old: VersionRow | None, new: VersionRow | None
+    change: ChangeRow, site: str, url: str, title: str, old: VersionRow | None, new: VersionRow | None,
+    findings: tuple[Finding, ...] = (),
 ) -> ChangeInfo:
     return ChangeInfo(
         id=change.id,
@@ -93,4 +104,5 @@ def _info(
         to_version=change.to_version,
         old=old.content() if old is not None else None,
         new=new.content() if new is not None else None,
+        findings=findings,
     )

@@ -27,6 +27,13 @@ CHANGE_KINDS: tuple[str, ...] = tuple(kind.value for kind in ChangeKind)
 FLAGGED_KINDS: tuple[str, ...] = ("new", "edited", "removed", "restored")
 """The kinds that are flags on the site (listed by ``tgwatch changes``, announced, a site's ``notify_kinds``)."""
 
+SUBSTANTIVE_EDITS = "edited:substantive"
+"""A ``notify_kinds`` value: announce an edit only when it changed substance, not only spelling
+(its ``edit_findings`` are not all ``cosmetic``)."""
+
+SUBSTANCES: tuple[str, ...] = ("substantive", "cosmetic")
+"""What an edit is: ``cosmetic`` when every finding is, else ``substantive``."""
+
 
 class RunOutcome(StrEnum):
     """``crawl_runs.outcome``: how one crawl of one site ended (``running`` until it does)."""

@@ -72,6 +72,11 @@ def check_changes(crawled: tuple[str, Path]) -> None:
     edited = json.loads(out)
     expected = {path: set(e["fields"]) for path, e in load_scenario()[SITE].items() if e["verdict"] == "edited"}
     assert {path_of(r["url"]): set(r["fields"].split(",")) for r in edited} == expected
+    assert all(r["substance"] in ("substantive", "cosmetic") and r["findings"] for r in edited)
+    by_substance = {s: json.loads(tg(db, config, "changes", "--substance", s, "--format", "json")[1])
+                    for s in ("substantive", "cosmetic")}
+    assert sorted(r["url"] for rows in by_substance.values() for r in rows) == sorted(r["url"] for r in edited)
+    assert all(r["substance"] == s for s, rows in by_substance.items() for r in rows)
     code, out, _ = tg(db, config, "changes", "--since", "2999-01-01", "--format", "csv")
     assert code == 0 and out.strip() == ",".join(COLUMNS)
     code, _, err = tg(db, config, "changes", "--since", "last tuesday")
@@ -86,6 +91,7 @@ def check_diff(crawled: tuple[str, Path]) -> None:
     code, out, err = tg(db, config, "diff", url)
     assert code == 0, err
     assert "version 1" in out and "version 2" in out and "text:" in out
+    assert re.search(r"^edit: (substantive|cosmetic)$", out, re.MULTILINE)
     assert re.search(r"\[-.+?-\]|\{\+.+?\+\}", out, re.DOTALL)
     assert "\x1b[" not in out  # not a terminal: markers, no colours
     by_title = next(path for path, e in edits if "title" in e["fields"])

@@ -59,6 +59,8 @@ def test_feed_is_valid_atom(archive: Archive, archive_url: str) -> None:
     assert _text(edited, "title") == "[tuyengiao] edited: Bài 1 mới"
     assert "changed: title,text" in edited.find(ATOM + "content").text.replace(", ", ",")
     assert "+Đoạn mới." in edited.find(ATOM + "content").text
+    assert "edit: substantive\nchanged [title]: Bài 1 → Bài 1 mới\n" in edited.find(ATOM + "content").text
+    assert [c.get("term") for c in edited.findall(ATOM + "category")] == ["edited", "edited:substantive"]
     assert _text(entries[0], "title").startswith("[tuyengiao] removed:")
 
 

@@ -243,3 +243,16 @@ def test_a_long_paragraph_edit_shows_where_it_changed() -> None:
     assert len(after) < len(edited)  # cut around the change, at a word's start
     assert after[2] != " " and edited.find(after[2:12]) > 0
     assert added == "+Đoạn mới."
+
+
+def test_substantive_edits_only(archive: Archive, receiver: Receiver, tmp_path: Path) -> None:
+    """``notify_kinds = ["edited:substantive"]``: a restored tone mark is archived, never announced."""
+    dispatcher = _dispatcher(archive, _config(tmp_path, [receiver.url], kinds=["edited:substantive"]))
+    _crawl(archive, (_url(1), fetched(1, url=_url(1), title="Hội nghị ph biến nghị quyết")))
+    dispatcher.run()
+    _crawl(archive, (_url(1), fetched(5, url=_url(1), title="Hội nghị phổ biến nghị quyết")))
+    _crawl(archive, (_url(1), fetched(9, url=_url(1), title="Hội nghị phổ biến 3 nghị quyết")))
+    dispatcher.run()
+    assert receiver.titles() == ["[s1] edited: Hội nghị phổ biến 3 nghị quyết"]
+    message = receiver.messages[0]["message"]
+    assert "edit: substantive" in message and 'number [title]: + 3 (in "Hội nghị phổ biến 3 nghị quyết")' in message
