@@ -21,14 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from itertools import zip_longest
 
 from storage.content import Content, normalise_text
-from storage.vntext import Token, cosmetic_span, fold, is_cosmetic, names, sentences, tokens
+from storage.vntext import Name, Token, cosmetic_span, fold, is_cosmetic, names, sentences, tokens
 
-FINDING_KINDS = (
-    "cosmetic", "number", "name", "sentence_added", "sentence_removed", "sentence_reworded",
-    "paragraph_moved", "field",
-)
 
 PAIR_SIMILARITY = 0.5
 """Share of words two sentences must have in common to be one sentence reworded."""
@@ -116,7 +113,7 @@ def _pair(field: str, before: str, after: str) -> _Pair:
             continue
         span_a, span_b = a[i1:i2], b[j1:j2]
         nums_a, nums_b = [t for t in span_a if t.number], [t for t in span_b if t.number]
-        for x, y in _zip_longest(nums_a, nums_b):
+        for x, y in zip_longest(nums_a, nums_b):
             if x is None or y is None or x.key != y.key:
                 out.append(Finding("number", field, x.raw if x else None, y.raw if y else None, after))
         words_a = [(i, t) for i, t in enumerate(span_a, i1) if not t.number]
@@ -138,23 +135,13 @@ def _named(words: list[tuple[int, Token]], inside: set[int]) -> bool:
     return all(i in inside or t.key in _CONNECTORS for i, t in words)
 
 
-def _zip_longest(xs: list[Token], ys: list[Token]) -> list[tuple[Token | None, Token | None]]:
-    n = max(len(xs), len(ys))
-    return [(xs[i] if i < len(xs) else None, ys[i] if i < len(ys) else None) for i in range(n)]
-
-
-def _name_changes(field: str, old: list, new: list, context: str) -> list[Finding]:  # type: ignore[type-arg]
+def _name_changes(field: str, old: list[Name], new: list[Name], context: str) -> list[Finding]:
     """Names gone and come between two aligned sentences, paired in order as replacements."""
     gone = [n for n in old if not any(n.key == m.key or is_cosmetic(n.text, m.text) for m in new)]
     came = [m for m in new if not any(n.key == m.key or is_cosmetic(n.text, m.text) for n in old)]
     out = [Finding("name", field, x.text if x else None, y.text if y else None, context)
-           for x, y in _zip_names(gone, came)]
+           for x, y in zip_longest(gone, came)]
     return out
-
-
-def _zip_names(xs: list, ys: list) -> list[tuple]:  # type: ignore[type-arg]
-    n = max(len(xs), len(ys))
-    return [(xs[i] if i < len(xs) else None, ys[i] if i < len(ys) else None) for i in range(n)]
 
 
 def _text(old: list[str], new: list[str]) -> list[Finding]:
@@ -200,9 +187,11 @@ def _in_order(pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
     """The longest chain of pairs increasing in both indices (pairs sorted by old index)."""
     best: list[list[tuple[int, int]]] = []
     for pair in pairs:
-        longest = max((c for c in best if c[-1][1] < pair[1]), key=len, default=[])
+        before = [c for c in best if c[-1][1] < pair[1]]
+        longest = max(before, key=lambda chain: len(chain)) if before else []
         best.append(longest + [pair])
-    return set(max(best, key=len, default=[]))
+    longest_chain: list[tuple[int, int]] = max(best, key=lambda chain: len(chain)) if best else []
+    return set(longest_chain)
 
 
 def _cosmetic(old: str, new: str) -> list[Finding]:

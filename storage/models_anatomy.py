@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.anatomy import FINDING_KINDS
+from storage.vocabulary import FINDING_KINDS
 from storage.models import Base
 
 

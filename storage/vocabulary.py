@@ -27,6 +27,12 @@ CHANGE_KINDS: tuple[str, ...] = tuple(kind.value for kind in ChangeKind)
 FLAGGED_KINDS: tuple[str, ...] = ("new", "edited", "removed", "restored")
 """The kinds that are flags on the site (listed by ``tgwatch changes``, announced, a site's ``notify_kinds``)."""
 
+FINDING_KINDS: tuple[str, ...] = (
+    "cosmetic", "number", "name", "sentence_added", "sentence_removed", "sentence_reworded",
+    "paragraph_moved", "field",
+)
+"""Every value of ``edit_findings.kind``: what one finding of an edit's anatomy is (``storage.anatomy``)."""
+
 SUBSTANTIVE_EDITS = "edited:substantive"
 """A ``notify_kinds`` value: announce an edit only when it changed substance, not only spelling
 (its ``edit_findings`` are not all ``cosmetic``)."""

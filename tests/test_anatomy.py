@@ -11,9 +11,10 @@ from collections import Counter
 
 import pytest
 
-from storage.anatomy import FINDING_KINDS, Finding, analyse, substance
+from storage.anatomy import Finding, analyse, substance
 from storage.content import Content
 from storage.vntext import fold, is_cosmetic, names, number_value, sentences, tokens
+from storage.vocabulary import FINDING_KINDS
 from tests.anatomy_cases import EditCase, load_cases
 
 CASES = load_cases()

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.anatomy import FINDING_KINDS, analyse
+from storage.anatomy import analyse
+from storage.vocabulary import FINDING_KINDS
 from storage.content import Content
 from storage.types import AwareDateTime
 
@@ -72,7 +73,7 @@ _FIELDS = ("title", "lead", "text", "author", "category", "published_at")
 
 def _content(row: sa.Row[tuple[object, ...]], side: str) -> Content:
     m = row._mapping
-    return Content(**{name: m[f"{side}_{name}"] for name in _FIELDS})  # type: ignore[arg-type]
+    return Content(**{name: m[f"{side}_{name}"] for name in _FIELDS})
 
 
 def _backfill(connection: sa.Connection) -> None:
