@@ -121,7 +121,8 @@ def announced(change: ChangeInfo, kinds: tuple[str, ...]) -> bool:
     with at least one finding that is not cosmetic)."""
     if change.kind in kinds:
         return True
-    return change.kind == ChangeKind.EDITED and SUBSTANTIVE_EDITS in kinds and substance(list(change.findings)) == "substantive"
+    weighty = substance(list(change.findings)) == "substantive"
+    return change.kind == ChangeKind.EDITED and SUBSTANTIVE_EDITS in kinds and weighty
 
 
 def kinds_of(config: Config, site: str) -> tuple[str, ...]:
