@@ -87,7 +87,7 @@ def load_changes(
 
 def _info(
     change: ChangeRow, site: str, url: str, title: str, old: VersionRow | None, new: VersionRow | None,
-    findings: tuple[Finding, ...] = (),
+    *, findings: tuple[Finding, ...] = (),
 ) -> ChangeInfo:
     return ChangeInfo(
         id=change.id,
