@@ -29,6 +29,9 @@ COMMAND_MODULES = (
     "monitor.reextract",
     "monitor.sites",
     "monitor.demo",
+    "monitor.serve",
+    "monitor.export",
+    "monitor.report",
 )
 """Modules holding one command each (as ``command``), named like the command; imported on use."""
 

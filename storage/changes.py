@@ -50,6 +50,7 @@ def load_changes(
     kinds: Sequence[str] = FLAGGED_KINDS,
     since: datetime | None = None,
     limit: int | None = None,
+    offset: int = 0,
     newest_first: bool = True,
     with_versions: bool = True,
     where: Sequence[ColumnElement[bool]] = (),
@@ -79,7 +80,7 @@ def load_changes(
     if since is not None:
         query = query.where(ChangeRow.detected_at >= since)
     order = (ChangeRow.detected_at.desc(), ChangeRow.id.desc()) if newest_first else (ChangeRow.id,)
-    rows = session.execute(query.order_by(*order).limit(limit)).all()
+    rows = session.execute(query.order_by(*order).offset(offset or None).limit(limit)).all()
     found = findings_of(session, [row[0].id for row in rows])
     return [_info(row[0], row[1], row[2], row[3], *(row[4:] if with_versions else (None, None)),
                   findings=tuple(found.get(row[0].id, ()))) for row in rows]

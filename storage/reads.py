@@ -7,13 +7,13 @@ nothing outside ``storage`` depends on sessions or lazy loading.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from storage.content import Content
@@ -112,10 +112,37 @@ def article_versions(session: Session, article: int | str) -> list[StoredVersion
     rows = session.scalars(
         select(VersionRow).where(VersionRow.article_id == found).order_by(VersionRow.version)
     )
-    return [
-        StoredVersion(v.id, v.article_id, v.version, v.fetched_at, v.content(), v.content_hash)
-        for v in rows
-    ]
+    return [stored_version(v) for v in rows]
+
+
+def capture_query() -> Select[CaptureRow, VersionRow, str, str]:
+    """Captures with their version, site and article URL: rows for ``stored_capture``."""
+    return (
+        select(CaptureRow, VersionRow, ArticleRow.site, ArticleRow.url)
+        .join(VersionRow, CaptureRow.version_id == VersionRow.id)
+        .join(ArticleRow, VersionRow.article_id == ArticleRow.id)
+    )
+
+
+def stored_capture(row: Sequence[Any]) -> StoredCapture:
+    """A ``capture_query`` row as a frozen value, the body decompressed."""
+    c, v, site, article_url = row
+    return StoredCapture(
+        version_id=v.id,
+        article_id=v.article_id,
+        site=site,
+        article_url=article_url,
+        version=v.version,
+        fetched_at=v.fetched_at,
+        url=c.url,
+        status=c.status,
+        headers=dict(c.headers),
+        body=c.html(),
+    )
+
+
+def stored_version(v: VersionRow) -> StoredVersion:
+    return StoredVersion(v.id, v.article_id, v.version, v.fetched_at, v.content(), v.content_hash)
 
 
 def iter_captures(
@@ -131,32 +158,11 @@ def iter_captures(
     """
     after = 0
     while True:
-        query = (
-            select(CaptureRow, VersionRow, ArticleRow.site, ArticleRow.url)
-            .join(VersionRow, CaptureRow.version_id == VersionRow.id)
-            .join(ArticleRow, VersionRow.article_id == ArticleRow.id)
-            .where(VersionRow.id > after)
-            .order_by(VersionRow.id)
-            .limit(batch)
-        )
+        query = capture_query().where(VersionRow.id > after).order_by(VersionRow.id).limit(batch)
         if site is not None:
             query = query.where(ArticleRow.site == site)
         with reading() as session:
-            found = [
-                StoredCapture(
-                    version_id=v.id,
-                    article_id=v.article_id,
-                    site=site_name,
-                    article_url=article_url,
-                    version=v.version,
-                    fetched_at=v.fetched_at,
-                    url=c.url,
-                    status=c.status,
-                    headers=dict(c.headers),
-                    body=c.html(),
-                )
-                for c, v, site_name, article_url in session.execute(query)
-            ]
+            found = [stored_capture(row) for row in session.execute(query)]
         yield from found
         if len(found) < batch:
             return

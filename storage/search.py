@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -65,14 +65,15 @@ class SearchHit:
     title: str
     published_at: datetime | None
     snippet: str
+    spans: tuple[tuple[str, bool], ...] = field(default=(), compare=False, repr=False)
 
 
 def _tokens(words: str) -> list[str]:
     return _WORD.findall(fold(words))
 
 
-def snippet(body: str, tokens: list[str], width: int = 200) -> str:
-    """About ``width`` characters of ``body`` around the first hit, hits wrapped in « »."""
+def snippet_spans(body: str, tokens: list[str], width: int = 200) -> list[tuple[str, bool]]:
+    """About ``width`` characters of ``body`` around the first hit, as (text, is_hit) spans."""
     body = normalise_text(body).replace("\n", " ")
     folded = "".join(fold_char(c) or " " for c in body)  # same length as body
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, tokens)) + r")\b")
@@ -83,12 +84,24 @@ def snippet(body: str, tokens: list[str], width: int = 200) -> str:
     end = min(len(body), start + width)
     if end < len(body) and (cut := body.rfind(" ", start, end)) > start:
         end = cut
-    pieces, last = [], start
+    spans: list[tuple[str, bool]] = [("…", False)] if start else []
+    last = start
     for hit in pattern.finditer(folded, start, end):
-        pieces += [body[last : hit.start()], "«", body[hit.start() : hit.end()], "»"]
+        spans += [(body[last : hit.start()], False), (body[hit.start() : hit.end()], True)]
         last = hit.end()
-    pieces.append(body[last:end])
-    return ("…" if start else "") + "".join(pieces) + ("…" if end < len(body) else "")
+    spans.append((body[last:end], False))
+    if end < len(body):
+        spans.append(("…", False))
+    return [span for span in spans if span[0]]
+
+
+def marked(spans: list[tuple[str, bool]]) -> str:
+    """Snippet spans as text, hits wrapped in « »."""
+    return "".join(f"«{text}»" if hit else text for text, hit in spans)
+
+
+def snippet(body: str, tokens: list[str], width: int = 200) -> str:
+    return marked(snippet_spans(body, tokens, width))
 
 
 _SQLITE = """
@@ -125,7 +138,9 @@ def search(
     statement = text(sql).columns(published_at=AwareDateTime())
     with archive.engine.connect() as connection:
         rows = connection.execute(statement, params).all()
-    return [
-        SearchHit(row.id, row.site, row.url, row.title, row.published_at, snippet(row.text, tokens))
-        for row in rows
-    ]
+    hits = []
+    for row in rows:
+        spans = snippet_spans(row.text, tokens)
+        hit = SearchHit(row.id, row.site, row.url, row.title, row.published_at, marked(spans))
+        hits.append(replace(hit, spans=tuple(spans)))
+    return hits

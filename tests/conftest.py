@@ -12,7 +12,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-pytest_plugins = ["tests.plugins.services", "tests.plugins.fixture_site", "tests.plugins.archive"]
+pytest_plugins = [
+    "tests.plugins.services",
+    "tests.plugins.fixture_site",
+    "tests.plugins.archive",
+    "tests.plugins.browser",
+]
 
 PG_URL = os.environ.get("TGWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TGWATCH_TEST_REDIS", "redis://127.0.0.1:6379/0")
