@@ -27,7 +27,7 @@ from pathlib import Path
 import trafilatura
 
 from crawler.extract import extract
-from crawler.profiles import SiteProfile, builtin_profiles
+from crawler.profiles import GENERIC, SiteProfile, builtin_profiles
 from storage.content import normalise_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     profiles = builtin_profiles()
     scores = run_all(pages, {
         "tgwatch (profiles)": tgwatch(lambda p: profiles.get(p.template)),
-        "tgwatch (generic)": tgwatch(lambda p: None),
+        "tgwatch (generic)": tgwatch(lambda p: builtin_profiles()[GENERIC]),
         "trafilatura.extract (baseline)": baseline,
     }, args.repeat)
     base = scores[-1]

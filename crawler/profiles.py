@@ -31,8 +31,9 @@ DEFAULT_CONFIG = "tgwatch.toml"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SITE_KEYS = {
     "name", "start_urls", "article_url", "follow_url", "schedule", "notify", "notify_kinds", "recheck", "profile",
-    "hosts", "description", "template_generation", "selectors", "text",
+    "hosts", "description", "template_generation", "selectors", "text", "markers", "recognise_cms",
 }
+_MARKER_KEYS = ("generator", "selectors", "resources")
 _TEXT_KEYS = {"not_found"}
 _NEVER = re.compile(r"(?!)")  # placeholder of a required pattern (never used: the key is checked first)
 T = TypeVar("T")
@@ -56,6 +57,23 @@ class Selectors:
 
 
 @dataclass(frozen=True)
+class Markers:
+    """How a CMS family shows itself on any of its pages, so its profile applies unasked.
+
+    ``generator``: words of ``<meta name="generator">``; ``selectors``: CSS that only this family's
+    markup matches (ids, classes); ``resources``: pieces of script, stylesheet and image addresses
+    or of inline scripts (``/wp-content/``, ``_spPageContextInfo``).
+    """
+
+    generator: tuple[str, ...] = ()
+    selectors: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.generator or self.selectors or self.resources)
+
+
+@dataclass(frozen=True)
 class SiteProfile:
     """One watched site (or one built-in template): where to crawl and how to read its pages."""
 
@@ -73,10 +91,12 @@ class SiteProfile:
     description: str = ""
     template_generation: str | None = None
     profile: str | None = None
+    markers: Markers = field(default_factory=Markers)
+    recognise_cms: bool = True
 
     @property
     def is_generic(self) -> bool:
-        """True when extraction has no site knowledge and finds everything on its own."""
+        """True when extraction has no site knowledge of its own (a CMS family may still be recognised)."""
         return self.selectors.is_empty()
 
 
@@ -140,6 +160,19 @@ class _Check:
             values[key] = tuple(dict.fromkeys(base.drop + tuple(items))) if key == "drop" else value.strip()
         return replace(base, **values)
 
+    def markers(self, raw: Any, base: Markers) -> Markers:
+        """A family's markers; given keys replace the inherited ones."""
+        if not isinstance(raw, dict) or set(raw) - set(_MARKER_KEYS):
+            raise self.fail(f"markers must be a table with the keys {', '.join(_MARKER_KEYS)}")
+        values = {key: tuple(s if key == "selectors" else s.casefold() for s in self.strings(value, f"markers.{key}"))
+                  for key, value in raw.items()}
+        for css in values.get("selectors", ()):
+            try:
+                CSSSelector(css)
+            except SelectorError as exc:
+                raise self.fail(f"markers.selectors is not a valid CSS selector: {css!r} ({exc})") from None
+        return replace(base, **values)
+
 
 def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = None) -> SiteProfile:
     """Validate one site table; ``base`` is the built-in profile it extends (``profile = ...``).
@@ -160,6 +193,9 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
     for key in ("description", "template_generation"):
         if key in table and not isinstance(table[key], str):
             raise check.fail(f"{key} must be a string")
+    recognise = table.get("recognise_cms", base.recognise_cms if base else True)
+    if not isinstance(recognise, bool):
+        raise check.fail("recognise_cms must be true or false")
     return SiteProfile(
         name=table["name"],
         start_urls=_inherit(table, "start_urls", check.urls, base, []),
@@ -175,6 +211,8 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
         description=table.get("description", base.description if base else ""),
         template_generation=table.get("template_generation", base.template_generation if base else None),
         profile=base.name if base else None,
+        markers=check.markers(table.get("markers", {}), base.markers if base else Markers()),
+        recognise_cms=recognise,
     )
 
 
@@ -250,6 +288,15 @@ def builtin_profiles() -> dict[str, SiteProfile]:
             raise ConfigError(str(path), f"duplicate profile name {profile.name!r}")
         profiles[profile.name] = profile
     return profiles
+
+
+def family_profiles() -> list[SiteProfile]:
+    """The built-in profiles of CMS families (those with markers), recognised on pages of unprofiled sites."""
+    return [p for p in builtin_profiles().values() if not p.markers.is_empty()]
+
+
+GENERIC = "generic"
+"""The built-in profile of no site knowledge at all: no selectors, no CMS family recognised."""
 
 
 def config_path(value: str | None) -> Path | None:

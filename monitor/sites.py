@@ -19,7 +19,7 @@ def site_rows(app: AppContext) -> list[tuple[Any, ...]]:
         if site.profile:
             profile = site.profile
         elif site.is_generic:
-            profile = "generic"
+            profile = "CMS recognised per page" if site.recognise_cms else "generic"
         else:
             profile = "built-in" if builtin else "own selectors"
         rows.append((

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from crawler.extract import Article, extract
-from crawler.profiles import Config, load_config, profile_for_url
+from crawler.profiles import GENERIC, Config, builtin_profiles, load_config, profile_for_url
 from fixtures.config import site_config
 from fixtures.tree import GOLD_DIR, SITES_DIR, file_for, load_routes
 from storage.content import normalise_text
@@ -26,6 +26,8 @@ from storage.content import normalise_text
 BASE = "http://127.0.0.1:8000"
 VERSIONS = ("v1", "v2")
 GOLD_FILES = sorted(GOLD_DIR.glob("v*/*/*.json"))
+NO_PROFILE = builtin_profiles()[GENERIC]
+"""Generic mode: no selectors and no CMS family recognised (``extract(..., None)`` would recognise one)."""
 
 
 def _id(path: Path) -> str:
@@ -101,7 +103,7 @@ def test_profile_extraction_matches_gold(path: Path, config: Config) -> None:
 @pytest.mark.parametrize("path", GOLD_FILES, ids=_id)
 def test_generic_extraction_has_no_chrome_and_the_right_date(path: Path) -> None:
     gold = load(path)
-    article = extract(page(path.parent.parent.name, gold["url"]), BASE + gold["url"], None)
+    article = extract(page(path.parent.parent.name, gold["url"]), BASE + gold["url"], NO_PROFILE)
     assert article is not None
     assert not leaked(lines_of(article), gold["chrome"])
     assert article.published_at == datetime.fromisoformat(gold["published"])
@@ -112,7 +114,7 @@ def test_generic_paragraph_f1_is_at_least_095() -> None:
     matched = extracted = expected = 0
     for path in GOLD_FILES:
         gold = load(path)
-        lines = lines_of(extract(page(path.parent.parent.name, gold["url"]), BASE + gold["url"], None))
+        lines = lines_of(extract(page(path.parent.parent.name, gold["url"]), BASE + gold["url"], NO_PROFILE))
         matched += len(set(lines) & set(gold["text_lines"]))
         extracted += len(lines)
         expected += len(gold["text_lines"])
@@ -151,3 +153,4 @@ def test_non_article_pages_give_none(version: str, url: str, config: Config) -> 
     html = page(version, url)
     assert extract(html, BASE + url, profile_for_url(BASE + url, config)) is None
     assert extract(html, BASE + url, None) is None
+    assert extract(html, BASE + url, NO_PROFILE) is None

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crawler.profiles import (
-    Config, Selectors, SiteProfile, builtin_profiles, load_config, profile_for_url, select_profile,
+    GENERIC, Config, Selectors, SiteProfile, builtin_profiles, load_config, profile_for_url, select_profile,
 )
 from storage.errors import ConfigError
 
@@ -38,7 +38,8 @@ def test_builtin_profiles_of_the_three_templates() -> None:
     assert not tg.article_url.search("/tuyen-giao-cac-cap")
     assert nv.article_url.search("/news/hoat-dong-tuyen-giao/cam-lo-1452.html")
     assert portal.article_url.search("/Pages/ban-chi-dao-35-21964.aspx")
-    assert all(p.profile is None and not p.is_generic for p in profiles.values())
+    assert all(p.profile is None and not p.is_generic for n, p in profiles.items() if n != GENERIC)
+    assert profiles[GENERIC].is_generic and not profiles[GENERIC].recognise_cms
 
 
 def test_without_a_config_the_sites_are_the_builtins_with_real_start_urls() -> None:
@@ -86,7 +87,7 @@ def test_a_profile_site_may_leave_urls_to_the_profile(tmp_path: Path) -> None:
     (MINIMAL.replace("'-\\d+\\.html$'", "'(unclosed'"), "sites[0]: article_url is not a valid regex: "),
     (MINIMAL + 'colour = "red"\n', "sites[0]: unknown key 'colour'"),
     (MINIMAL + MINIMAL, "sites[1]: duplicate site name 'btg-example'"),
-    (MINIMAL + 'profile = "joomla"\n', "sites[0]: unknown profile 'joomla'"),
+    (MINIMAL + 'profile = "typo3"\n', "sites[0]: unknown profile 'typo3'"),
     (MINIMAL.replace('start_urls = ["https://btg.example.gov.vn/tin-tuc"]', ""), "sites[0]: start_urls is required"),
     (MINIMAL.replace("https://btg.example.gov.vn/tin-tuc", "ftp://x"),
      "sites[0]: start_urls: 'ftp://x' is not an http(s) URL"),

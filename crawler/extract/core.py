@@ -22,13 +22,14 @@ from crawler.extract.category import category_from
 from crawler.extract.clean import drop_generic_chrome, drop_selectors, element_text, fold, remove, select, select_first
 from crawler.extract.dates import date_from_selector, date_near_title
 from crawler.extract.decode import decode_html
+from crawler.extract.family import recognise
 from crawler.extract.lead import author_of, byline_after, byline_text, lead_element, split_lead, take_byline
 from crawler.extract.listing import is_listing
 from crawler.extract.meta import HeadMeta, read_head
 from crawler.extract.prepare import colon_labels, hint_body, mark_photos, unwrap_layout_tables
 from crawler.extract.text import body_text, paragraph_line, run_trafilatura, tidy
 from crawler.extract.title import find_title
-from crawler.profiles import SiteProfile
+from crawler.profiles import SiteProfile, family_profiles
 
 NOT_FOUND = ("Không tìm thấy bài viết", "Bài viết không tồn tại", "Trang không tồn tại",
              "Không tìm thấy trang", "Trang bạn tìm không tồn tại", "Nội dung không tồn tại")
@@ -72,19 +73,28 @@ class NoArticle:
 
 
 def read_article(html: str | bytes, url: str, profile: SiteProfile | None = None) -> Article | NoArticle:
-    """The article on the page at ``url``, or why there is none."""
+    """The article on the page at ``url``, or why there is none.
+
+    A profile with selectors is used as given (a user's ``profile =`` wins); without one (no profile,
+    or a site of only name and URLs), the page's CMS family is recognised from its marks and the
+    family's profile applied, unless the profile says ``recognise_cms = false`` (the ``generic`` one).
+    """
     root = parse_html(html)
     if root is None:
         return NoArticle("empty or unparsable page")
     head = read_head(root, url)
+    chosen = profile if profile is not None and not profile.is_generic else None
+    if chosen is None and (profile is None or profile.recognise_cms):
+        chosen = recognise(root, family_profiles())
     parts: _Parts | NoArticle | None = None
-    if profile is not None and not profile.is_generic:
-        parts = _with_profile(root, url, head, profile)
+    if chosen is not None:
+        parts = _with_profile(root, url, head, chosen)
     if parts is None:
         parts = _generic(root, url, head)
     if isinstance(parts, NoArticle):
         return parts
-    markers = [fold(m) for m in (*NOT_FOUND, *(profile.not_found if profile else ()))]
+    own = [*(profile.not_found if profile else ()), *(chosen.not_found if chosen else ())]
+    markers = [fold(m) for m in (*NOT_FOUND, *own)]
     if (refusal := _refusal(parts, markers)) is not None:
         return refusal
     if parts.author is None:
