@@ -187,13 +187,21 @@ def _heading_block(heading: HtmlElement, root: HtmlElement, keep: set[HtmlElemen
     return block
 
 
+def _page_form(element: HtmlElement) -> bool:
+    """An ASP.NET WebForms page wraps the whole page in one ``<form>``: that form is the page, not chrome."""
+    if element.tag != "form":
+        return False
+    size = _text_len(element)
+    return size > 1000 and _link_text_len(element) < size / 2
+
+
 def drop_generic_chrome(root: HtmlElement, protected: Iterable[HtmlElement | None] = ()) -> None:
     """Remove what is chrome on any site: comments, non-content tags, chrome classes, headed blocks."""
     keep = guard(protected)
     for node in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
         remove(node)
     for element in list(root.iter(*DROP_TAGS)):
-        if element.getparent() is not None and element not in keep:
+        if element.getparent() is not None and element not in keep and not _page_form(element):
             remove(element)
     for element in list(root.iter()):
         if not isinstance(element.tag, str) or element.getparent() is None or element in keep:

@@ -152,7 +152,7 @@ def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProf
     if sel.title:
         title = element_text(title_el)
     else:
-        title, title_el = find_title(scope, head)
+        title, title_el = find_title(scope, head, url)
     category = (category_from(scope, sel.category, title) or category_from(root, sel.category, title)
                 if sel.category else head.section or category_from(root, None, title, head))
     published = (date_from_selector(scope, sel.date) or date_from_selector(root, sel.date)) if sel.date else None
@@ -185,7 +185,7 @@ def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProf
 
 def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | NoArticle:
     """Extraction with no site knowledge: chrome out, trafilatura finds the text, then tidy up."""
-    title, title_el = find_title(root, head)
+    title, title_el = find_title(root, head, url)
     if not title:
         return NoArticle("no title")
     category = head.section or category_from(root, None, title, head)
@@ -194,7 +194,7 @@ def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | NoArticle:
     colon_labels(root)
     drop_generic_chrome(root, [title_el])
     published = head.published or date_near_title(root, title_el)
-    if title_el is None and published is None:
+    if title_el is None and published is None and not head.is_article:
         return NoArticle("no headline and no date")  # a portal or an application page, not news
     if is_listing(root, title_el, head, published is not None):
         return NoArticle("a listing of headlines")

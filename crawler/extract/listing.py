@@ -36,8 +36,8 @@ def is_listing(root: HtmlElement, title_el: HtmlElement | None, head: HeadMeta, 
     heading and the items (so a site banner above it does not count): an article's own text
     outweighs whatever headline lists survived chrome removal; a listing's text is its items.
     """
-    if head.is_article and dated:
-        return False
+    if head.is_article and (dated or title_el is not None):
+        return False  # the page calls itself an article and names its headline or its date
     links = [a for a in root.iter("a") if len(element_text(a).split()) >= 4]
     if not links:
         return False

@@ -82,6 +82,8 @@ def _first_date(tags: dict[str, str], keys: tuple[str, ...]) -> datetime | None:
 def _from_tags(meta: HeadMeta, root: HtmlElement, url: str) -> None:
     head = _head(root)
     tags = meta_tags(head)
+    if head is not root:  # a broken page may push its head tags into the body: the social ones still count
+        tags.update({k: v for k, v in meta_tags(root).items() if k not in tags and k.startswith(("og:", "twitter:"))})
     meta.og_title = element_text_of(tags.get("og:title") or tags.get("twitter:title") or "")
     title = head.find(".//title")
     meta.title_tag = element_text(title) if title is not None else ""
