@@ -42,4 +42,4 @@ def test_report_lists_refused_pages(tmp_path: Path, capsys: pytest.CaptureFixtur
     main([str(tmp_path)])
     out = capsys.readouterr().out
     assert "2 pages from" in out and "tgwatch (generic)" in out
-    assert "refused by tgwatch: 1 pages" in out and "b2 https://valley.example/b2" in out
+    assert "refused by tgwatch (generic): 1 pages" in out and "b2 https://valley.example/b2" in out
