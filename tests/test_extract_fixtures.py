@@ -74,7 +74,8 @@ def test_every_fixture_site_has_gold_pages() -> None:
 def test_each_fixture_site_gets_its_builtin_profile(config: Config) -> None:
     chosen = {p.parent.name: profile_for_url(BASE + load(p)["url"], config) for p in GOLD_FILES}
     assert {site: prof.profile for site, prof in chosen.items()} == {
-        "tuyengiao": "tuyengiao", "longan": "portal", "quangtri": "nukeviet"}
+        "tuyengiao": "tuyengiao", "longan": "portal", "quangtri": "nukeviet",
+        "tuyengiaodanvan": "tuyengiaodanvan"}
 
 
 @pytest.mark.parametrize("path", GOLD_FILES, ids=_id)

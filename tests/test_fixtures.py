@@ -18,6 +18,7 @@ from fixtures.build import build
 from fixtures.config import site_config
 from fixtures.gold import fold, load_gold, load_scenario, robots_traps
 from fixtures.model import load_sites
+from fixtures.pages import template_of
 from fixtures.testing import FixtureServer
 from fixtures.tree import GOLD_DIR, SCENARIO_FILE, SITES_DIR, file_for, load_routes
 
@@ -77,7 +78,7 @@ def test_root_index_links_every_site_homepage(fixture_server: FixtureServer) -> 
         links = lxml.html.fromstring(http.get("/").text).xpath("//a/@href")
         for link in links:
             assert http.get(link).status_code == 200
-    assert sorted(links) == sorted(f"/{name}/" for name in SITES)
+    assert sorted(links) == sorted(template_of(site).home_path(site) for site in SITES.values())
 
 
 def test_directory_without_slash_redirects(fixture_server: FixtureServer) -> None:
@@ -151,7 +152,7 @@ def test_removed_articles_answer_as_the_scenario_says(fresh_fixture_server: Fixt
             response = http.get(url)
             assert response.status_code == entry["status"]
             if how == "redirect":
-                assert response.headers["location"] == f"/{site}/"
+                assert response.headers["location"] == template_of(SITES[site]).home_path(SITES[site])
                 assert http.get(response.headers["location"]).status_code == 200
             if how == "soft404":
                 assert "Không tìm thấy bài viết" in page_text(response.content)
@@ -256,7 +257,8 @@ def test_dates_are_printed_in_each_templates_format() -> None:
     samples = {"tuyengiao": r"(?:Thứ \w+|Chủ nhật), \d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{1,2}'\(GMT\+7\)",
                "portal": r"\d\d/\d\d/\d{4} lúc \d\d:\d\d \(GMT\+7\)",
                "nukeviet": r"(?:Thứ [a-zàáảãạăắằẳẵặâấầẩẫậơớờởỡợưứừửữựôốồổỗộêếềểễệ]+|Chủ nhật)"
-                           r" - \d\d/\d\d/\d{4} \d\d:\d\d"}
+                           r" - \d\d/\d\d/\d{4} \d\d:\d\d",
+               "nextjs": r"(?:Thứ \w+|Chủ nhật), \d\d/\d\d/\d{4}<"}
     for record in GOLD["v1"]:
         site = SITES[record["site"]]
         html = served_file("v1", record["url"]).read_text("utf-8")
@@ -314,7 +316,7 @@ def test_site_config_regexes_split_articles_from_listings() -> None:
     base = "http://127.0.0.1:8000/"
     config = tomllib.loads(site_config(base))["sites"]
     assert [s["name"] for s in config] == sorted(SITES)
-    assert {s["profile"] for s in config} == {"tuyengiao", "portal", "nukeviet"}
+    assert {s["profile"] for s in config} == {"tuyengiao", "portal", "nukeviet", "tuyengiaodanvan"}
     for site in config:
         for record in load_gold("v1", site["name"]):
             assert re.search(site["article_url"], base.rstrip("/") + record["url"])

@@ -23,6 +23,7 @@ from crawler.extract.clean import drop_generic_chrome, drop_selectors, element_t
 from crawler.extract.dates import date_from_selector, date_near_title
 from crawler.extract.decode import decode_html
 from crawler.extract.family import recognise
+from crawler.extract.embedded import Embedded, better_author, better_time, read_embedded, weigh
 from crawler.extract.lead import author_of, byline_after, byline_text, lead_element, split_lead, take_byline
 from crawler.extract.listing import is_listing
 from crawler.extract.meta import HeadMeta, read_head
@@ -86,15 +87,18 @@ def read_article(html: str | bytes, url: str, profile: SiteProfile | None = None
     chosen = profile if profile is not None and not profile.is_generic else None
     if chosen is None and (profile is None or profile.recognise_cms):
         chosen = recognise(root, family_profiles())
+    data = read_embedded(root, head.og_title, head.title_tag)  # before cleaning drops the scripts
     parts: _Parts | NoArticle | None = None
     if chosen is not None:
         parts = _with_profile(root, url, head, chosen)
     if parts is None:
         parts = _generic(root, url, head)
-    if isinstance(parts, NoArticle):
-        return parts
     own = [*(profile.not_found if profile else ()), *(chosen.not_found if chosen else ())]
     markers = [fold(m) for m in (*NOT_FOUND, *own)]
+    if data is not None:
+        parts = _with_data(parts, data, markers)
+    if isinstance(parts, NoArticle):
+        return parts
     if (refusal := _refusal(parts, markers)) is not None:
         return refusal
     if parts.author is None:
@@ -118,6 +122,20 @@ def extract(html: str | bytes, url: str, profile: SiteProfile | None = None) -> 
     """The article on the page at ``url``, or None when the page holds none (``read_article`` says why)."""
     found = read_article(html, url, profile)
     return found if isinstance(found, Article) else None
+
+
+def _with_data(parts: _Parts | NoArticle, data: Embedded, markers: list[str]) -> _Parts | NoArticle:
+    """The rendered HTML weighed against the article the page's data carry (``embedded.weigh``)."""
+    html = None if isinstance(parts, NoArticle) or _refusal(parts, markers) else parts
+    verdict = weigh([html.lead or "", *html.lines] if html is not None else None, data)
+    if html is not None and verdict == "html":
+        html.published = better_time(html.published, data.published)
+        html.author = better_author(html.author, data.author)
+        html.category = html.category or data.category
+        return html
+    if verdict == "data":
+        return _Parts(data.title, list(data.lines), data.lead, data.author, data.published, data.category)
+    return parts
 
 
 def _refusal(parts: _Parts, markers: list[str]) -> NoArticle | None:

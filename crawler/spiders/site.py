@@ -25,6 +25,9 @@ from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.misc import build_from_crawler, load_object
 
 from crawler.extensions import ArchiveRun
+from crawler.extract import parse_html
+from crawler.extract.embedded import links_in_data
+from crawler.extract.payloads import has_app_data
 from crawler.items import ArticleCheck, Page
 from crawler.profiles import Config, SiteProfile, profile_for_url
 from crawler.recheck import check_mode, select_rechecks
@@ -165,8 +168,7 @@ class SiteSpider(Spider):
     def parse_listing(self, response: Response) -> Iterator[Request]:
         if not isinstance(response, TextResponse):
             return
-        for link in self.links.extract_links(response):
-            url = link.url
+        for url in self.listing_links(response):
             if self.is_article_url(url):
                 self.crawler.stats.inc_value("tgwatch/article_links")
                 key = canonical_url(url)
@@ -176,6 +178,16 @@ class SiteSpider(Spider):
                 yield self.article_request(url)
             elif self.owns(url) and self.follow.search(url) and self.listings < self.max_listings:
                 yield self.listing_request(url)
+
+    def listing_links(self, response: TextResponse) -> list[str]:
+        """The page's links, then those a JavaScript application keeps in its page data."""
+        urls = [link.url for link in self.links.extract_links(response)]
+        if has_app_data(response.text):
+            root = parse_html(response.text)
+            if root is not None:
+                seen = set(urls)
+                urls += [u for u in links_in_data(root, response.url) if u not in seen]
+        return urls
 
     def listing_failed(self, failure: Failure) -> None:
         if failure.check(IgnoreRequest):
