@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -18,6 +19,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 
 from storage.archive import Archive
+from storage.content import VN_TZ
 from storage.errors import TgwatchError
 from storage.observation import Verdict
 from storage.vocabulary import RUN_COUNTS, RunOutcome
@@ -87,6 +89,7 @@ class ArchiveRun:
         self.url = url
         self.archive = acquire_archive(url)
         self.run_id: int | None = None
+        self.started_at = datetime.now(VN_TZ)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -100,6 +103,7 @@ class ArchiveRun:
         return ext
 
     async def spider_opened(self, spider: Spider) -> None:
+        self.started_at = datetime.now(VN_TZ)
         self.run_id = await run_in_thread(self.archive.start_run, spider.name, os.getpid())
         self.crawler.stats.set_value("tgwatch/run_id", self.run_id)
 
@@ -123,9 +127,24 @@ class ArchiveRun:
             logger.error("%s: %s", spider.name, error)
         self.crawler.stats.set_value("tgwatch/outcome", outcome.value)
         try:
+            await self.record_listings(spider, outcome is RunOutcome.OK)
             if self.run_id is not None:
                 await run_in_thread(self.archive.finish_run, self.run_id, outcome, counts, error)
         except TgwatchError as exc:
             logger.error("crawl run %s of %s not closed: %s", self.run_id, spider.name, exc)
         finally:
             release_archive(self.url)
+
+    async def record_listings(self, spider: Spider, finished: bool) -> None:
+        """The crawl's listing pages (``crawler.listings.ListingLog`` of the spider), recorded once
+        every article check is: a crawl that did not finish records its stints but judges nothing."""
+        log = getattr(spider, "listing_log", None)
+        if log is None or not (log.pages or log.failed):
+            return
+        crawl = log.crawl(spider.name, self.started_at, datetime.now(VN_TZ), finished=finished)
+        verdicts = await run_in_thread(self.archive.record_listings, crawl, run_id=self.run_id)
+        for name in ("delisted", "relisted"):
+            self.crawler.stats.set_value(f"tgwatch/verdict/{name}", getattr(verdicts, name))
+        self.crawler.stats.set_value("tgwatch/listing/out_of_reach", verdicts.out_of_reach)
+        if verdicts.delisted or verdicts.relisted:
+            logger.info("%s: %d delisted, %d relisted", spider.name, verdicts.delisted, verdicts.relisted)

@@ -17,10 +17,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from storage import reads, recording, reextract, runs, search
+from storage import listings, reads, recording, reextract, runs, search
 from storage.content import Content
 from storage.engine import WRITE_OPTIONS, create_archive_engine, first_line, migrate, shown_url
 from storage.errors import ArchiveError
+from storage.listings import ListingCrawl, ListingVerdicts
 from storage.observation import Observation, Verdict
 from storage.reads import KnownArticle, StoredCapture, StoredVersion, Validators
 from storage.search import SearchHit
@@ -99,6 +100,16 @@ class Archive:
             pass
         with self.writing() as session:
             return recording.record_observation(session, site, key, obs, run_id=run_id)
+
+    def record_listings(self, crawl: ListingCrawl, *, run_id: int | None = None) -> ListingVerdicts:
+        """Record what one crawl's listing pages showed, and its ``delisted``/``relisted`` verdicts."""
+        with self.writing() as session:
+            return listings.record_listings(session, crawl, run_id)
+
+    def listed_urls(self, site: str) -> set[str]:
+        """URLs of the site's articles that the listings showed last time (``listing_status``)."""
+        with self.reading() as session:
+            return listings.listed_urls(session, site)
 
     def article_count(self) -> int:
         with self.reading() as session:

@@ -19,12 +19,14 @@ class ChangeKind(StrEnum):
     REMOVED = "removed"
     RESTORED = "restored"
     REEXTRACTED = "reextracted"  # a correction by today's extractor, not a change on the site
+    DELISTED = "delisted"  # still served, but no listing page within the crawl's reach shows it any more
+    RELISTED = "relisted"  # a delisted article is shown on a listing page again
 
 
 CHANGE_KINDS: tuple[str, ...] = tuple(kind.value for kind in ChangeKind)
 """Every value of ``changes.kind`` (the schema's CHECK constraint)."""
 
-FLAGGED_KINDS: tuple[str, ...] = ("new", "edited", "removed", "restored")
+FLAGGED_KINDS: tuple[str, ...] = ("new", "edited", "removed", "restored", "delisted", "relisted")
 """The kinds that are flags on the site (listed by ``tgwatch changes``, announced, a site's ``notify_kinds``)."""
 
 FINDING_KINDS: tuple[str, ...] = (
@@ -39,6 +41,21 @@ SUBSTANTIVE_EDITS = "edited:substantive"
 
 SUBSTANCES: tuple[str, ...] = ("substantive", "cosmetic")
 """What an edit is: ``cosmetic`` when every finding is, else ``substantive``."""
+
+
+class ListingState(StrEnum):
+    """``articles.listing``: where an article stands with the site's listing pages."""
+
+    LISTED = "listed"  # on a listing page within the crawl's reach
+    DELISTED = "delisted"  # flagged: taken off every listing while its page is still served
+    UNLISTED = "unlisted"  # off the listings for an ordinary reason: removed, or aged past the crawl's reach
+
+
+LISTING_STATES: tuple[str, ...] = tuple(state.value for state in ListingState)
+"""Every value of ``articles.listing`` (null: never seen on a listing page)."""
+
+LISTING_KINDS: tuple[str, ...] = ("home", "section", "page")
+"""Every value of ``listing_pages.kind``: the homepage, another start URL, a page reached by following links."""
 
 
 class RunOutcome(StrEnum):

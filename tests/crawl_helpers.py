@@ -107,6 +107,8 @@ def expected_flags(sites: list[str] | None = None, *, through: str = "v2") -> Fl
                     flags.append(("edited", frozenset(entry["fields"])))
                 elif verdict == "removed":
                     flags.append(("removed", frozenset()))
+                if entry.get("listing") == "delisted":
+                    flags.append(("delisted", frozenset()))
             if flags:
                 out[(site, path)] = flags
     return out

@@ -55,10 +55,13 @@ def tg(db: str, config: Path | None, *args: str) -> tuple[int, str, str]:
 
 
 def scenario_kinds() -> Counter[str]:
-    """Every article is new once (at v1, or at v2 for the new ones), then edited or removed or not."""
+    """Every article is new once (at v1, or at v2 for the new ones), then edited or removed or not,
+    and delisted when v2 takes it off every listing."""
     entries = load_scenario()[SITE].values()
     verdicts = Counter(e["verdict"] for e in entries)
-    return Counter({"new": len(entries), "edited": verdicts["edited"], "removed": verdicts["removed"]})
+    delisted = sum(1 for e in entries if e.get("listing") == "delisted")
+    return Counter({"new": len(entries), "edited": verdicts["edited"], "removed": verdicts["removed"],
+                    "delisted": delisted})
 
 
 def check_changes(crawled: tuple[str, Path]) -> None:

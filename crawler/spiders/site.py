@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.misc import build_from_crawler, load_object
@@ -29,6 +30,7 @@ from crawler.extract import parse_html
 from crawler.extract.embedded import links_in_data
 from crawler.extract.payloads import has_app_data
 from crawler.items import ArticleCheck, Page
+from crawler.listings import ListingLog, home_url
 from crawler.profiles import Config, SiteProfile, profile_for_url
 from crawler.recheck import check_mode, select_rechecks
 from storage.content import VN_TZ
@@ -97,7 +99,12 @@ class SiteSpider(Spider):
         self.recheck_arg = recheck
         self.known_urls: set[str] = set()
         self.scheduled: set[str] = set()
-        self.listings = 0
+        self.listing_urls: set[str] = set()  # listing pages requested (at most max_listings)
+        self.listing_log = ListingLog()
+        self.checked: set[str] = set()  # canonical URLs of the articles this crawl checks
+        self.known: dict[str, KnownArticle] = {}
+        self.listed_before: set[str] = set()  # articles the listings showed at the last crawl
+        self.idle_rechecked = False
         self.owners: dict[str, str] = {}  # URL -> configured site owning it (shared hosts only)
         self.links = LinkExtractor(unique=True)
 
@@ -111,7 +118,14 @@ class SiteSpider(Spider):
         spider.max_listings = settings.getint("TGWATCH_LISTING_PAGES")
         spider.policy = build_from_crawler(load_object(settings.get("TGWATCH_RECHECK_POLICY")), crawler)
         spider.shared_hosts = shared_hosts(cls.profile, cls.config)
+        spider.listing_log = ListingLog(home=home_url(cls.profile.start_urls),
+                                        starts=frozenset(cls.profile.start_urls))
+        crawler.signals.connect(spider.recheck_unlisted, signal=signals.spider_idle)
         return spider
+
+    @property
+    def listings(self) -> int:
+        return len(self.listing_urls)
 
     # --- what belongs to this site ------------------------------------------------------------
     def owns(self, url: str) -> bool:
@@ -138,13 +152,21 @@ class SiteSpider(Spider):
         return self.owns(url) and self.profile.article_url.search(url.split("#", 1)[0]) is not None
 
     # --- requests -----------------------------------------------------------------------------
-    def listing_request(self, url: str) -> Request:
-        self.listings += 1
+    def listing_request(self, url: str) -> Request | None:
+        """A request for listing page ``url``, once per crawl; None past the listing-page cap
+        (the crawl's reach then ends there, which the listings' verdicts take into account)."""
+        if url in self.listing_urls:
+            return None
+        if len(self.listing_urls) >= self.max_listings:
+            self.listing_log.truncated = True
+            return None
+        self.listing_urls.add(url)
         return Request(url, callback=self.parse_listing, errback=self.listing_failed,
                        meta={"tgwatch_kind": "listing"})
 
     def article_request(self, url: str, *, known: KnownArticle | None = None) -> Request:
         """A check of ``url``; for a known article, with the validators the archive holds."""
+        self.checked.add(canonical_url(url))
         meta: dict[str, Any] = {"tgwatch_kind": "article", "tgwatch_known": known is not None,
                                 "handle_httpstatus_list": ARTICLE_STATUSES}
         if known is not None:
@@ -155,9 +177,13 @@ class SiteSpider(Spider):
         """Known articles first (so discovery skips them), then the listings, then the re-checks."""
         run = self.crawler.get_extension(ArchiveRun)
         known = await run_in_thread(run.archive.known_articles, self.name) if run is not None else []
-        self.known_urls = {article.url for article in known}
+        if run is not None:
+            self.listed_before = await run_in_thread(run.archive.listed_urls, self.name)
+        self.known = {article.url: article for article in known}
+        self.known_urls = set(self.known)
         for url in self.profile.start_urls:
-            yield self.listing_request(url)
+            if (request := self.listing_request(url)) is not None:
+                yield request
         due = select_rechecks(known, self.recheck, self.policy, now())
         self.crawler.stats.set_value("tgwatch/rechecks", len(due))
         logger.info("%s: %d known articles, %d to re-check (%s)", self.name, len(known), len(due), self.recheck)
@@ -166,18 +192,25 @@ class SiteSpider(Spider):
 
     # --- listings -----------------------------------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[Request]:
+        assert response.request is not None
+        page = first_url(response.request)
         if not isinstance(response, TextResponse):
+            self.listing_log.fail(page)
             return
+        listed: list[str] = []
         for url in self.listing_links(response):
             if self.is_article_url(url):
                 self.crawler.stats.inc_value("tgwatch/article_links")
                 key = canonical_url(url)
+                listed.append(key)
                 if key in self.known_urls or key in self.scheduled:
                     continue
                 self.scheduled.add(key)
                 yield self.article_request(url)
-            elif self.owns(url) and self.follow.search(url) and self.listings < self.max_listings:
-                yield self.listing_request(url)
+            elif self.owns(url) and self.follow.search(url):
+                if (request := self.listing_request(url)) is not None:
+                    yield request
+        self.listing_log.read(page, listed, now())
 
     def listing_links(self, response: TextResponse) -> list[str]:
         """The page's links, then those a JavaScript application keeps in its page data."""
@@ -190,11 +223,30 @@ class SiteSpider(Spider):
         return urls
 
     def listing_failed(self, failure: Failure) -> None:
-        if failure.check(IgnoreRequest):
+        """A listing page that could not be read: 5xx, 4xx (``HttpError``), time-out, reset. Robots.txt
+        and offsite refusals are not failures: such a page is simply outside the crawl's reach."""
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return
         self.crawler.stats.inc_value("tgwatch/listing_failed")
-        url = failure.request.url  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
-        logger.warning("%s: listing %s failed: %s", self.name, url, describe_failure(failure))
+        request: Request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
+        self.listing_log.fail(first_url(request))
+        logger.warning("%s: listing %s failed: %s", self.name, request.url, describe_failure(failure))
+
+    def recheck_unlisted(self) -> None:
+        """When the crawl is about to end: check the articles its listings stopped showing that it
+        has not checked yet, so that the archive can tell a de-listed report (still served) from a
+        removed one. Only once, and only when every listing page was read."""
+        if self.idle_rechecked or self.listing_log.failed:
+            return
+        self.idle_rechecked = True
+        dropped = sorted(self.listed_before - self.listing_log.listed() - self.checked)
+        if not dropped:
+            return
+        logger.info("%s: %d listed articles off the listings: re-checking them", self.name, len(dropped))
+        assert self.crawler.engine is not None
+        for url in dropped:
+            self.crawler.engine.crawl(self.article_request(url, known=self.known.get(url)))
+        raise DontCloseSpider
 
     # --- article checks -----------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[ArticleCheck]:

@@ -98,6 +98,9 @@ def create_app(rep: Report) -> Starlette:
     def sites(request: Request) -> Response:
         return page(views.sites_page(rep))
 
+    def front(request: Request) -> Response:
+        return page(views.front_page(rep, request.query_params))
+
     def home(request: Request) -> Response:
         return RedirectResponse("/changes", status_code=302)
 
@@ -110,6 +113,7 @@ def create_app(rep: Report) -> Starlette:
         Route("/capture/{id}/raw", guarded(capture_raw)),
         Route("/search", guarded(search)),
         Route("/sites", guarded(sites)),
+        Route("/front", guarded(front)),
         Mount("/static", static, name="static"),
     ]
 

@@ -92,6 +92,9 @@ class Publisher:
         for site in dict.fromkeys([*sites, *linked]):
             self.changes(f"changes/site/{site_folder(site)}/", ChangeQuery(site=site))
         self.page("sites.html", status)
+        self.page("front.html", views.front_page(self.rep, {}))
+        for site in sites:
+            self.page(f"front/{site_folder(site)}.html", views.front_page(self.rep, {"site": site}))
         after = 0
         while True:
             with self.rep.archive.reading() as session:

@@ -99,6 +99,9 @@ class ServerLinks:
     def sites(self) -> str:
         return "/sites"
 
+    def front(self, site: str = "") -> str:
+        return "/front" + ("?" + urlencode({"site": site}) if site else "")
+
     def asset(self, name: str) -> str:
         return f"/static/{name}"
 
@@ -139,6 +142,9 @@ class StaticLinks:
 
     def sites(self) -> str:
         return self.up + "sites.html"
+
+    def front(self, site: str = "") -> str:
+        return self.up + (f"front/{site_folder(site)}.html" if site else "front.html")
 
     def asset(self, name: str) -> str:
         return f"{self.up}static/{name}"

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from monitor.changes import parse_when
 from monitor.web.diffview import diff_versions
-from storage import report
+from storage import prominence, report
 from storage.archive import Archive
 from storage.content import CONTENT_FIELDS
 from storage.errors import InputError
@@ -23,6 +23,7 @@ from storage.vocabulary import FLAGGED_KINDS
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 50
+FRONT_LIMIT = 200
 
 
 class NotFound(Exception):
@@ -86,6 +87,7 @@ class Links(Protocol):
     def capture_raw(self, version_id: int) -> str: ...
     def search(self, words: str = "") -> str: ...
     def sites(self) -> str: ...
+    def front(self, site: str = "") -> str: ...
     def asset(self, name: str) -> str: ...
 
 
@@ -142,11 +144,12 @@ def article_page(rep: Report, article_id: int, params: Mapping[str, str]) -> Pag
         changes = report.article_changes(session, article_id)
         pair = _pair([v.version for v in timeline], params)
         chosen = report.versions(session, article_id, pair) if pair else {}
+        stints = prominence.article_stints(session, article_id)
     diff = diff_versions(chosen[pair[0]].content, chosen[pair[1]].content) if pair else None
     return "article.html", {
         "info": info, "timeline": timeline, "changes": changes, "pair": pair, "view": view,
         "diff": diff, "old": chosen.get(pair[0]) if pair else None,
-        "new": chosen.get(pair[1]) if pair else None, "title": info.title,
+        "new": chosen.get(pair[1]) if pair else None, "title": info.title, "stints": stints,
     }  # fmt: skip
 
 
@@ -180,6 +183,21 @@ def search_page(rep: Report, params: Mapping[str, str]) -> Page:
     with rep.archive.reading() as session:
         sites = report.sites(session)
     return "search.html", {"words": words, "site": site, "hits": hits, "sites": sites, "title": "Search"}
+
+
+def front_page(rep: Report, params: Mapping[str, str]) -> Page:
+    """Articles by hours on their site's homepage, with their best and current positions."""
+    site = (params.get("site") or "").strip()[:200]
+    since_text = (params.get("since") or "").strip()[:200]
+    try:
+        since = parse_when(since_text) if since_text else None
+    except InputError as exc:
+        raise BadRequest(str(exc)) from None
+    with rep.archive.reading() as session:
+        found = prominence.front_page(session, site=site or None, since=since, limit=FRONT_LIMIT)
+        sites = report.sites(session)
+    return "front.html", {"found": found, "site": site, "since": since_text, "sites": sites,
+                          "title": "Front page"}
 
 
 def sites_page(rep: Report) -> Page:
