@@ -70,6 +70,8 @@ def _expected(site: str) -> dict[str, list[tuple[str, frozenset[str]]]]:
             kinds.append(("edited", frozenset(entry["fields"])))
         elif entry["verdict"] == "removed":
             kinds.append(("removed", frozenset()))
+        if entry.get("listing") == "delisted":  # still served, taken off every listing
+            kinds.append(("delisted", frozenset()))
         expected[path] = kinds
     return expected
 
@@ -109,7 +111,8 @@ def test_daemon_archives_the_scenario_and_announces_each_change_once(
                  lambda: len([r for r in runs(db) if r.outcome == "ok"]) >= 20
                  and all(_ok_runs(db, s, since=switched) >= 3 for s in SITES), daemon)
         expected_messages = len(SITES) + sum(1 for s in SITES for e in load_scenario()[s].values()
-                                             if e["verdict"] in ("new", "edited", "removed"))
+                                             if e["verdict"] in ("new", "edited", "removed")) + sum(
+            1 for s in SITES for e in load_scenario()[s].values() if e.get("listing") == "delisted")
         wait_for("every notification", lambda: len(receiver.messages) >= expected_messages, daemon, timeout=60)
         time.sleep(1.5)  # a duplicate would arrive now
         code, took = daemon.stop()
@@ -127,6 +130,8 @@ def test_daemon_archives_the_scenario_and_announces_each_change_once(
     assert baselines == Counter({site: 1 for site in SITES})
     wanted = Counter((site, e["verdict"], path) for site in SITES for path, e in load_scenario()[site].items()
                      if e["verdict"] in ("new", "edited", "removed"))
+    wanted += Counter((site, "delisted", path) for site in SITES for path, e in load_scenario()[site].items()
+                      if e.get("listing") == "delisted")
     assert changes == wanted  # one message per change after the baseline, none twice
     with Archive.open(db) as archive, archive.reading() as session:
         assert session.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)).all() == [
