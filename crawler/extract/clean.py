@@ -95,8 +95,19 @@ def css(selector: str) -> CSSSelector:
     return CSSSelector(selector)
 
 
+_BLOCK_TYPE = re.compile(r"(^|[\s>+~,(])(?:p|div|span|font|section)(?=[.#\[])")
+
+
+def loosened(selector: str) -> str:
+    """The selector with the paragraph-like tag names of its qualified parts as ``*``: ``p.h5.text-right``
+    becomes ``*.h5.text-right``, so a template re-served with ``<div>`` paragraphs (an editor pasting
+    from Word) still matches: the class says what the element is, the tag only how it was typed."""
+    return _BLOCK_TYPE.sub(r"\1*", selector)
+
+
 def select(root: HtmlElement, selector: str | None) -> list[HtmlElement]:
-    return css(selector)(root) if selector else []
+    """Elements matching a CSS selector, its paragraph-like tag names loosened (``loosened``)."""
+    return css(loosened(selector))(root) if selector else []
 
 
 def select_first(root: HtmlElement, selector: str | None) -> HtmlElement | None:
@@ -247,6 +258,16 @@ def clean_line(text: str) -> str:
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return " ".join(text.split())
+
+
+def same_text_wrapper(element: HtmlElement) -> HtmlElement:
+    """The widest ancestor holding exactly the element's text (wrappers add no text): where its
+    neighbours (the lead after a headline, the byline after a body) are siblings."""
+    key = element_text(element)
+    while (parent := element.getparent()) is not None and parent.tag not in ("body", "html") \
+            and element_text(parent) == key:
+        element = parent
+    return element
 
 
 def element_text(element: HtmlElement) -> str:

@@ -27,7 +27,7 @@ from crawler.extract.embedded import Embedded, better_author, better_time, read_
 from crawler.extract.lead import author_of, byline_after, byline_text, lead_element, split_lead, take_byline
 from crawler.extract.listing import is_listing
 from crawler.extract.meta import HeadMeta, read_head
-from crawler.extract.prepare import colon_labels, hint_body, mark_photos, unwrap_layout_tables
+from crawler.extract.prepare import hint_body, prepare
 from crawler.extract.text import body_text, paragraph_line, run_trafilatura, tidy
 from crawler.extract.title import find_title
 from crawler.profiles import SiteProfile, family_profiles
@@ -40,6 +40,17 @@ MIN_TEXT = 150
 """An article has at least this many characters of lead and body (else: chrome, error, stub)."""
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_INVISIBLE: dict[int, str | None] = {
+    **dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\ufffe\uffff"), None),
+    **{c: None for c in range(32) if chr(c) not in "\t\n\r\x0b\x0c"}, 0x0B: " ", 0x0C: " ",
+}
+_INVISIBLE_REFS = re.compile(
+    r"&(?:shy|zwnj|zwj|ZeroWidthSpace|NoBreak|#0*(?:173|820[345]|8288|65279)|#[xX]0*(?:ad|200[bcd]|2060|feff));?",
+    re.IGNORECASE,
+)
+"""Soft hyphens and zero-width characters, as characters or references: invisible to a reader, so gone
+before anything reads the text (a word with a soft hyphen is the same word). Control characters go too
+(vertical tab and form feed are white space): no reader sees them, and lxml refuses them in a tree."""
 
 
 @dataclass
@@ -56,7 +67,7 @@ class _Parts:
 def parse_html(html: str | bytes) -> HtmlElement | None:
     """Text (bytes decoded robustly: strict UTF-8 first) parsed by lxml; None for an empty page."""
     text = decode_html(html) if isinstance(html, bytes) else html
-    text = _XML_DECL.sub("", text.lstrip("\ufeff"))
+    text = _INVISIBLE_REFS.sub("", _XML_DECL.sub("", text.lstrip("\ufeff")).translate(_INVISIBLE))
     if not text.strip():
         return None
     try:
@@ -207,9 +218,7 @@ def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | NoArticle:
     if not title:
         return NoArticle("no title")
     category = head.section or category_from(root, None, title, head)
-    images = mark_photos(root, url)
-    unwrap_layout_tables(root)
-    colon_labels(root)
+    images = prepare(root, url)
     drop_generic_chrome(root, [title_el])
     published = head.published or date_near_title(root, title_el)
     if title_el is None and published is None and not head.is_article:
@@ -232,9 +241,7 @@ def _search(root: HtmlElement, url: str, title_el: HtmlElement | None, title: st
             images: list[Image] | None = None) -> tuple[list[str], list[Image], HtmlElement | None]:
     """trafilatura looking for the text in a cleaned block: lines, captioned images, the body it hinted."""
     if images is None:
-        images = mark_photos(root, url)
-        unwrap_layout_tables(root)
-        colon_labels(root)
+        images = prepare(root, url)
         drop_generic_chrome(root, [title_el])
     body = hint_body(root)
     lines = tidy(run_trafilatura(root, known=False, url=url), title, category)

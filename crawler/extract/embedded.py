@@ -13,9 +13,11 @@ day, the author's bare name); when the HTML has no article or a clearly smaller 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -60,6 +62,9 @@ class Embedded:
         return sum(map(len, self.lines)) + len(self.lead or "")
 
 
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+\d*);")
+
+
 def _html_lines(markup: str) -> list[str]:
     """Block texts of an HTML fragment in order: leaf blocks only, so nothing is read twice."""
     try:
@@ -85,6 +90,8 @@ def body_lines(value: Any, depth: int = 0) -> list[str]:
     if depth > 6:
         return []
     if isinstance(value, str):
+        if _ENTITY.search(value):  # text or markup escaped once more inside the JSON (plugins do it, twice)
+            value = unescape(unescape(value))
         if "<" in value and ">" in value:
             return _html_lines(value)
         return [" ".join(line.split()) for line in value.splitlines() if line.strip()]

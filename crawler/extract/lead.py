@@ -12,7 +12,7 @@ import re
 from lxml.html import HtmlElement
 
 from crawler.extract.byline import parse_byline, split_byline
-from crawler.extract.clean import element_text, fold
+from crawler.extract.clean import element_text, fold, same_text_wrapper
 from crawler.extract.meta import HeadMeta
 
 _LEAD_CLASS = re.compile(
@@ -28,11 +28,13 @@ def lead_element(title_el: HtmlElement | None, description: str = "") -> HtmlEle
         return None
     described = fold(description).rstrip(".… ")
     by_text = None
-    for steps, element in enumerate(title_el.itersiblings()):
-        if steps > 6:
+    steps = 0
+    for element in same_text_wrapper(title_el).itersiblings():
+        if not isinstance(element.tag, str) or not (element_text(element) or element.find(".//img") is not None):
+            continue  # comments and empty blocks are not steps away from the title
+        steps += 1
+        if steps > 7:
             break
-        if not isinstance(element.tag, str):
-            continue
         for candidate in element.iter():
             if not isinstance(candidate.tag, str):
                 continue
@@ -102,7 +104,7 @@ def byline_text(element: HtmlElement) -> str:
 def byline_after(body: HtmlElement) -> str | None:
     """An author printed just below the body container (NukeViet's ``p.h5.text-right``)."""
     seen = 0
-    for element in body.itersiblings():
+    for element in same_text_wrapper(body).itersiblings():
         if not isinstance(element.tag, str) or not (text := element_text(element)):
             continue
         seen += 1

@@ -9,13 +9,14 @@ container holding the prose is named ``articleBody`` so trafilatura keeps its li
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from urllib.parse import urljoin
 
 from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.article import Image
-from crawler.extract.clean import clean_line, element_text
+from crawler.extract.clean import clean_line, element_text, same_text_wrapper
 
 _MARK = "data-tgw-img"
 _CAPTION_CLASS = re.compile(
@@ -69,7 +70,8 @@ def mark_photos(root: HtmlElement, base_url: str) -> list[Image]:
         else:
             holder = block.find(".//figcaption")
             if holder is None:
-                holder = next((e for e in block.iter() if _CAPTION_CLASS.search(e.get("class", ""))), None)
+                holder = next((e for e in block.iter() if isinstance(e.tag, str)  # comments have no class
+                               and _CAPTION_CLASS.search(e.get("class", ""))), None)
             caption = element_text(holder) if holder is not None else ""
         replace(block, imgs, caption)
     for img in list(root.iter("img")):
@@ -105,6 +107,114 @@ def unwrap_layout_tables(root: HtmlElement) -> None:
                     part.tag = "div"
 
 
+_BLOCKS = frozenset(("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table",
+                     "section", "article", "blockquote", "form", "header", "footer", "nav", "aside", "figure",
+                     "pre", "address", "main", "hr", "center", "fieldset"))
+
+
+def _wrap_loose_runs(element: HtmlElement) -> None:
+    """Text standing loose between the blocks of a container (``<div>text<a>…</a> more<h3>…</h3>``) is a
+    paragraph too: each run of text and inline elements with words in it goes into a ``<p>``."""
+    children = list(element)
+    if not any(isinstance(c.tag, str) and c.tag in _BLOCKS for c in children):
+        return
+    kept: list[HtmlElement] = []
+    text: str | None = element.text
+    run: list[HtmlElement] = []
+
+    def flush() -> None:
+        words = (text or "").strip() or any(element_text(i) for i in run if isinstance(i.tag, str))
+        if not words:
+            kept.extend(run)
+            return
+        paragraph = element.makeelement("p", {})
+        paragraph.text = text
+        paragraph.extend(run)
+        kept.append(paragraph)
+
+    for child in children:
+        if isinstance(child.tag, str) and child.tag in _BLOCKS:
+            flush()
+            kept.append(child)
+            text, run = child.tail, []
+            child.tail = None
+        else:
+            run.append(child)
+    flush()
+    element.text = None
+    element[:] = kept
+
+
+def paragraph_blocks(root: HtmlElement) -> None:
+    """A ``<div>`` holding only text and inline elements is a paragraph: make it a ``<p>``.
+
+    Editors paste Word paragraphs as ``<div style><span>…</span></div>`` beside ordinary ``<p>`` ones,
+    and trafilatura reads the two unevenly (it drops the div paragraphs of a body that also has
+    ``<p>``), so the same text would come out differently by its markup alone.
+    """
+    for element in list(root.iter("div", "center", "section", "article", "main", "td", "blockquote", "form")):
+        if element.getparent() is None or not element_text(element):
+            continue
+        if any(isinstance(d.tag, str) and d.tag in _BLOCKS for d in element.iterdescendants()):
+            _wrap_loose_runs(element)
+            continue
+        if element.tag not in ("div", "center"):
+            continue
+        parent = element.getparent()
+        if parent is not None and parent.tag == "p":
+            continue
+        element.tag = "p"
+
+
+def _break_run(children: list[HtmlElement], i: int) -> int:
+    """The index of the last ``<br>`` of a run of two or more starting at ``i`` (blank between), else -1."""
+    j = i
+    while (j + 1 < len(children) and children[j].tag == "br" and children[j + 1].tag == "br"
+           and not (children[j].tail or "").strip()):
+        j += 1
+    return j if j > i else -1
+
+
+def split_blank_lines(root: HtmlElement) -> None:
+    """Two ``<br>`` in a row (a blank line) end a paragraph: ``<p>a<br><br>b</p>`` is ``<p>a</p><p>b</p>``
+    to a reader, and trafilatura reads the two apart only in the second markup."""
+    for p in list(root.iter("p")):
+        children = list(p)
+        if not any(c.tag == "br" and _break_run(children, i) >= 0 for i, c in enumerate(children)):
+            continue
+        segments: list[tuple[str | None, list[HtmlElement]]] = []
+        current: list[HtmlElement] = []
+        text, i = p.text, 0
+        while i < len(children):
+            end = _break_run(children, i) if children[i].tag == "br" else -1
+            if end >= 0:
+                segments.append((text, current))
+                text, current, i = children[end].tail, [], end + 1
+                continue
+            current.append(children[i])
+            i += 1
+        segments.append((text, current))
+        anchor = same_text_wrapper(p)  # a paragraph's own wrapper div: the parts go beside the wrapper
+        parent, tail = anchor.getparent(), anchor.tail
+        for child in children:
+            p.remove(child)
+        p.text = segments[0][0]
+        p.extend(segments[0][1])
+        if parent is None:
+            continue
+        at = parent.index(anchor)
+        for number, (text, members) in enumerate(segments[1:], start=1):
+            extra = p.makeelement("p", {})
+            for name, value in p.attrib.items():
+                with suppress(ValueError):  # a name lxml's element API refuses (xml:lang) stays behind
+                    extra.set(name, value)
+            extra.text = text
+            extra.extend(members)
+            parent.insert(at + number, extra)
+        anchor.tail = None
+        parent[at + len(segments) - 1].tail = tail
+
+
 _LABELS = {"tác giả", "nguồn tin", "nguồn", "tin", "bài", "ảnh", "bài và ảnh", "tin và ảnh", "thực hiện"}
 
 
@@ -130,7 +240,7 @@ def hint_body(root: HtmlElement) -> HtmlElement | None:
         size = len(element_text(block)) - sum(len(element_text(a)) for a in block.iter("a"))
         if size <= 0:
             continue
-        parent = block.getparent()
+        parent = same_text_wrapper(block).getparent()  # a paragraph wrapped in a div counts for the body
         if block.tag == "li" and parent is not None:
             parent = parent.getparent()
         if parent is None:
@@ -204,3 +314,15 @@ def marked_images(root: HtmlElement, images: list[Image]) -> list[Image]:
         if isinstance(element.tag, str) and element.get(_MARK):
             found.extend(images[int(i)] for i in element.get(_MARK, "").split())
     return found
+
+
+def prepare(root: HtmlElement, base_url: str, *, labels: bool = True) -> list[Image]:
+    """Every step before trafilatura, in order: photos, layout tables, div paragraphs, blank-line
+    paragraphs, byline labels. Returns the images recorded."""
+    images = mark_photos(root, base_url)
+    unwrap_layout_tables(root)
+    paragraph_blocks(root)
+    split_blank_lines(root)
+    if labels:
+        colon_labels(root)
+    return images

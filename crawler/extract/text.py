@@ -23,7 +23,7 @@ from trafilatura.settings import Extractor, use_config
 from crawler.extract.article import Image
 from crawler.extract.clean import CHROME_HEADINGS, clean_line, drop_generic_chrome, drop_selectors, fold, is_chrome_key
 from crawler.extract.dates import is_date_line
-from crawler.extract.prepare import mark_photos, marked_images, unwrap_layout_tables
+from crawler.extract.prepare import marked_images, prepare
 from crawler.extract.vndate import is_today_line
 
 _DIGIT = re.compile(r"\d")
@@ -88,7 +88,8 @@ def dedupe(blocks: Iterable[str]) -> list[str]:
     """Clean paragraphs, dropping empty ones, rules (a line of "____" has no letter nor digit) and
     one repeating the paragraph before it.
 
-    A ``<br>`` inside a paragraph stays a ``"\n"`` for now: the byline printed under the last
+    Two ``<br>`` in a row end a paragraph (``prepare.split_blank_lines`` made them two). A single
+    ``<br>`` inside a paragraph stays a ``"\n"`` for now: the byline printed under the last
     paragraph's break (name, then unit) is found by its lines; ``paragraph_line`` joins the rest.
     """
     out: list[str] = []
@@ -146,8 +147,7 @@ def body_text(blocks: list[HtmlElement], url: str, drop: Iterable[str] = ()) -> 
     for block in blocks:
         block.tail = None
         holder.append(block)
-    images = mark_photos(holder, url)
-    unwrap_layout_tables(holder)
+    images = prepare(holder, url, labels=False)
     drop_selectors(holder, drop, [holder])
     drop_generic_chrome(holder, [holder])
     lines = run_trafilatura(doc, known=True, url=url)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.extract.clean import element_text, fold, is_chrome_key
+from crawler.extract.clean import element_text, fold, is_chrome_key, same_text_wrapper
 from crawler.extract.meta import HeadMeta
 
 _TITLED = re.compile(r"title|headline|tieu-?de|tieude|heading|lbltieude|lbltitle", re.IGNORECASE)
@@ -157,11 +157,11 @@ def find_title(root: HtmlElement, meta: HeadMeta, url: str = "") -> tuple[str, H
     titled = [t for t in _titled(root) if _plausible(t, meta)]
     for element in [*titled, *others]:
         if _matches(element_text(element), names):
-            return element_text(element), _outer_same(element)
+            return element_text(element), same_text_wrapper(element)
     prominent = [p for p in _prominent(root) if _plausible(p, meta)]
     for element in prominent:
         if _matches(element_text(element), names):
-            return element_text(element), _outer_same(element)
+            return element_text(element), same_text_wrapper(element)
     if h1s:
         return element_text(h1s[0]), h1s[0]
     heads = [t for t in titled if t.get("itemprop") == "headline"]
@@ -170,7 +170,7 @@ def find_title(root: HtmlElement, meta: HeadMeta, url: str = "") -> tuple[str, H
     above = _above_body(root, [t for t in titled if len(element_text(t)) >= 15])
     above = above if above is not None else _above_body(root, prominent)
     if above is not None:
-        return element_text(above), _outer_same(above)
+        return element_text(above), same_text_wrapper(above)
     return strip_site(meta.og_title or meta.title_tag, meta, url, chrome), None
 
 
@@ -190,12 +190,3 @@ def _above_body(root: HtmlElement, candidates: list[HtmlElement]) -> HtmlElement
                 best = (index - start, candidate)
             pending = []
     return best[1] if best else None
-
-
-def _outer_same(element: HtmlElement) -> HtmlElement:
-    """The widest ancestor with the same text (the cell around a headline ``<span>``)."""
-    key = element_text(element)
-    while (parent := element.getparent()) is not None and parent.tag not in ("body", "html") \
-            and element_text(parent) == key:
-        element = parent
-    return element
