@@ -3,9 +3,9 @@
 Detection (``storage``) decides *that* an article changed and which fields; this module only shows
 *how*, for a reader: the anatomy of the edit (``storage.anatomy``: cosmetic or substantive, which
 numbers, names and sentences), the changed fields with their old and new values, then the text as a word
-diff (``difflib.SequenceMatcher`` over words, paragraph breaks kept), long unchanged stretches
-elided. On a terminal removed words are red and added words green; piped, they are marked
-``[-removed-]`` and ``{+added+}`` so the output stays readable in a file or an e-mail.
+diff (``storage.textdiff.opcodes`` over words, paragraph breaks kept: difflib's result in near-linear
+time), long unchanged stretches elided. On a terminal removed words are red and added words green;
+piped, they are marked ``[-removed-]`` and ``{+added+}`` so the output stays readable in a file or an e-mail.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from difflib import SequenceMatcher
+from storage.textdiff import opcodes
 
 import click
 
@@ -46,7 +46,7 @@ def tokens(text: str) -> list[str]:
 def word_diff(old: str, new: str) -> list[Piece]:
     a, b = tokens(old), tokens(new)
     pieces: list[Piece] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(a, b):
         if tag == "equal":
             pieces.append(Piece("equal", tuple(a[i1:i2])))
             continue

@@ -13,7 +13,7 @@ still running wait until it has finished, so a baseline is never split in two.
 
 from __future__ import annotations
 
-import difflib
+from storage.textdiff import opcodes
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -82,7 +82,7 @@ def _around(before: str, after: str, context: int = 60) -> tuple[str, str]:
 def _text_diff(old: list[str], new: list[str]) -> list[str]:
     """``-``/``+`` lines of the text's difference; a changed line is shown around its change."""
     out: list[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(old, new):
         if op == "equal":
             continue
         paired = min(i2 - i1, j2 - j1) if op == "replace" else 0  # edited lines, in order

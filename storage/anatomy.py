@@ -20,10 +20,10 @@ the text before the text is compared, so a new lead is one finding, not two.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from itertools import zip_longest
 
 from storage.content import Content, normalise_text
+from storage.textdiff import longest_increasing, opcodes, ratio
 from storage.vntext import Name, Token, cosmetic_span, fold, is_cosmetic, names, sentences, tokens
 
 
@@ -31,6 +31,12 @@ PAIR_SIMILARITY = 0.5
 """Share of words two sentences must have in common to be one sentence reworded."""
 
 _CONNECTORS = frozenset({"va", "cung", "voi"})  # words that come and go with a listed name
+
+MOVE_PAIRS = 10_000
+"""Most paragraph pairs compared for likeness when looking for moved paragraphs (a long report's
+other paragraphs are paired only with their identical twins: the work stays near-linear)."""
+ALIGN_WINDOW = 50
+"""Sentences looked ahead for the likeliest partner of a reworded sentence, in a long block."""
 
 
 @dataclass(frozen=True)
@@ -107,8 +113,7 @@ def _pair(field: str, before: str, after: str) -> _Pair:
     in_b = {i for n in names_b for i in range(n.start, n.stop)}
     out: list[Finding] = []
     reworded = cosmetic = False
-    matcher = SequenceMatcher(None, [t.key for t in a], [t.key for t in b], autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes([t.key for t in a], [t.key for t in b]):
         if op == "equal":
             continue
         span_a, span_b = a[i1:i2], b[j1:j2]
@@ -155,7 +160,7 @@ def _text(old: list[str], new: list[str]) -> list[Finding]:
     rest_a = [p for i, p in enumerate(old) if i not in moved]
     rest_b = [p for j, p in enumerate(new) if j not in moved.values()]
     keys_a, keys_b = [fold(p) for p in rest_a], [fold(p) for p in rest_b]
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(keys_a, keys_b):
         if op == "equal":
             for i, j in zip(range(i1, i2), range(j1, j2)):
                 out += _cosmetic(rest_a[i], rest_b[j])
@@ -166,21 +171,46 @@ def _text(old: list[str], new: list[str]) -> list[Finding]:
 
 def _moved(old: list[str], new: list[str]) -> dict[int, int]:
     """Paragraphs paired with their most alike counterpart; pairs out of the longest in-order
-    chain are moved (old index → new index)."""
-    words_a = [[t.key for t in tokens(p)] for p in old]
-    words_b = [[t.key for t in tokens(p)] for p in new]
-    scored = []
-    for i, wa in enumerate(words_a):
-        for j, wb in enumerate(words_b):
-            matcher = SequenceMatcher(None, wa, wb, autojunk=False)
-            if matcher.real_quick_ratio() >= PAIR_SIMILARITY and matcher.ratio() >= PAIR_SIMILARITY:
-                scored.append((-matcher.ratio(), abs(i - j), i, j))
+    chain are moved (old index → new index).
+
+    A long report (more than ``MOVE_PAIRS`` pairs to compare) first pairs paragraphs that occur
+    once, identical, on each side, and compares only the rest, if few enough."""
+    candidates_a, candidates_b = list(range(len(old))), list(range(len(new)))
     pairs: dict[int, int] = {}
+    if len(old) * len(new) > MOVE_PAIRS:
+        pairs = _twins(old, new)
+        taken = set(pairs.values())
+        candidates_a = [i for i in candidates_a if i not in pairs]
+        candidates_b = [j for j in candidates_b if j not in taken]
+        if len(candidates_a) * len(candidates_b) > MOVE_PAIRS:
+            candidates_a = candidates_b = []
+    words_a = {i: [t.key for t in tokens(old[i])] for i in candidates_a}
+    words_b = {j: [t.key for t in tokens(new[j])] for j in candidates_b}
+    scored = []
+    for i, wa in words_a.items():
+        for j, wb in words_b.items():
+            if 2.0 * min(len(wa), len(wb)) / ((len(wa) + len(wb)) or 1) < PAIR_SIMILARITY:
+                continue  # SequenceMatcher.real_quick_ratio
+            alike = ratio(wa, wb)
+            if alike >= PAIR_SIMILARITY:
+                scored.append((-alike, abs(i - j), i, j))
     for _, _, i, j in sorted(scored):
         if i not in pairs and j not in pairs.values():
             pairs[i] = j
-    chain = _in_order(sorted(pairs.items()))
+    ordered = sorted(pairs.items())
+    chain = _in_order(ordered) if len(ordered) <= MOVE_PAIRS // 20 else set(longest_increasing(ordered))
     return {i: j for i, j in pairs.items() if (i, j) not in chain}
+
+
+def _twins(old: list[str], new: list[str]) -> dict[int, int]:
+    """Paragraphs that occur exactly once on each side, identical: old index → new index."""
+    once_a: dict[str, int] = {}
+    for i, p in enumerate(old):
+        once_a[p] = -1 if p in once_a else i
+    once_b: dict[str, int] = {}
+    for j, p in enumerate(new):
+        once_b[p] = -1 if p in once_b else j
+    return {i: once_b[p] for p, i in once_a.items() if i >= 0 and once_b.get(p, -1) >= 0}
 
 
 def _in_order(pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -215,7 +245,7 @@ def _sentences(old: list[str], new: list[str]) -> list[Finding]:
     sb = [s for p in new for s in sentences(p)]
     keys_a, keys_b = [fold(s) for s in sa], [fold(s) for s in sb]
     out: list[Finding] = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(keys_a, keys_b):
         if op == "equal":
             out += [Finding("cosmetic", "text", sa[i], sb[j])
                     for i, j in zip(range(i1, i2), range(j1, j2)) if sa[i] != sb[j]]
@@ -242,17 +272,20 @@ def _sentences(old: list[str], new: list[str]) -> list[Finding]:
 
 
 def _align(old: list[str], new: list[str]) -> list[tuple[int, int]]:
-    """Pairs (i, j) of the most alike sentences, in order, each alike enough to be one reworded."""
+    """Pairs (i, j) of the most alike sentences, in order, each alike enough to be one reworded.
+
+    In a long block each sentence looks ``ALIGN_WINDOW`` sentences ahead, not to the end."""
     words_a = [[t.key for t in tokens(s)] for s in old]
     words_b = [[t.key for t in tokens(s)] for s in new]
+    window = len(words_b) if len(words_a) * len(words_b) <= MOVE_PAIRS else ALIGN_WINDOW
     pairs: list[tuple[int, int]] = []
     last = -1
     for i, wa in enumerate(words_a):
         best, best_j = PAIR_SIMILARITY, -1
-        for j in range(last + 1, len(words_b)):
-            ratio = SequenceMatcher(None, wa, words_b[j], autojunk=False).ratio()
-            if ratio >= best:
-                best, best_j = ratio, j
+        for j in range(last + 1, min(len(words_b), last + 1 + window)):
+            alike = ratio(wa, words_b[j])
+            if alike >= best:
+                best, best_j = alike, j
         if best_j >= 0:
             pairs.append((i, best_j))
             last = best_j

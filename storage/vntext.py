@@ -137,13 +137,13 @@ def cosmetic_span(old: list[Token], new: list[Token]) -> bool:
 
 def is_cosmetic(old: str, new: str) -> bool:
     """Only spelling, diacritics, punctuation, spacing or letter case tell ``old`` from ``new``."""
-    from difflib import SequenceMatcher
+    from storage.textdiff import opcodes
 
     a, b = tokens(old), tokens(new)
     keys_a, keys_b = [t.key for t in a], [t.key for t in b]
     if keys_a == keys_b or "".join(keys_a) == "".join(keys_b):
         return True
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(keys_a, keys_b):
         if op != "equal" and not cosmetic_span(a[i1:i2], b[j1:j2]):
             return False
     return True

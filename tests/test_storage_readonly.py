@@ -94,7 +94,7 @@ def test_the_connection_itself_is_read_only(
     filled: str, sql: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the keyword check switched off, the database still refuses to write."""
-    monkeypatch.setattr(readonly, "check_query", lambda text: text)
+    monkeypatch.setattr(readonly, "check_query", lambda text, *_: text)
     before = _state(filled)
     with pytest.raises(ReadOnlyError):
         run_query(filled, sql)
@@ -107,7 +107,7 @@ def test_sqlite_pragma_writes_refused_by_the_authorizer(
     filled = f"sqlite:///{tmp_path / 'archive.db'}"
     with Archive.open(filled) as archive:
         archive.record("s", "https://x.vn/a-1", fetched(0))
-    monkeypatch.setattr(readonly, "check_query", lambda text: text)
+    monkeypatch.setattr(readonly, "check_query", lambda text, *_: text)
     digest = _file_hash(filled)
     for sql in ("PRAGMA journal_mode=DELETE", "PRAGMA user_version=5", "PRAGMA query_only=OFF",
                 "ATTACH DATABASE ':memory:' AS evil", "PRAGMA wal_checkpoint(TRUNCATE)"):

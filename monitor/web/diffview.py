@@ -1,17 +1,17 @@
 """Two versions of an article as word-level diff rows, for the report's side-by-side and inline views.
 
-Paragraphs are aligned first (``difflib.SequenceMatcher`` over paragraphs), then each pair of
-replaced paragraphs is diffed word by word with ``monitor.diff.word_diff``, the same diff
-``tgwatch diff`` prints. Changed words that hold a digit or start with a capital letter (numbers,
-dates, names of people and places) are marked so the page can make them stand out, and are listed
-apart as "key changes". Everything here is plain data: the templates escape it.
+Paragraphs are aligned first (``storage.textdiff.opcodes`` over paragraphs: difflib's result, in
+near-linear time), then each pair of replaced paragraphs is diffed word by word with
+``monitor.diff.word_diff``, the same diff ``tgwatch diff`` prints. Changed words that hold a digit
+or start with a capital letter (numbers, dates, names of people and places) are marked so the page
+can make them stand out, and are listed apart as "key changes". Everything here is plain data: the templates escape it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from difflib import SequenceMatcher
+from storage.textdiff import opcodes
 
 from monitor.diff import Piece, join, word_diff
 from storage.content import Content, normalise_text
@@ -94,7 +94,7 @@ def _rows(old_text: str, new_text: str) -> list[Row]:
     a = normalise_text(old_text).split("\n") if old_text else []
     b = normalise_text(new_text).split("\n") if new_text else []
     rows: list[Row] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(a, b):
         if tag == "equal":
             rows += [_sides([Piece("equal", tuple(p.split()))]) for p in a[i1:i2]]
             continue
