@@ -22,6 +22,7 @@ from storage.archive import Archive
 from storage.content import VN_TZ
 from storage.errors import TgwatchError
 from storage.observation import Verdict
+from storage.runs import HEARTBEAT
 from storage.vocabulary import RUN_COUNTS, RunOutcome
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class ArchiveRun:
         self.archive = acquire_archive(url)
         self.run_id: int | None = None
         self.started_at = datetime.now(VN_TZ)
+        self._heartbeat: Any = None  # LoopingCall: the run's sign of life every HEARTBEAT seconds
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -106,6 +108,21 @@ class ArchiveRun:
         self.started_at = datetime.now(VN_TZ)
         self.run_id = await run_in_thread(self.archive.start_run, spider.name, os.getpid())
         self.crawler.stats.set_value("tgwatch/run_id", self.run_id)
+        from twisted.internet.task import LoopingCall
+
+        self._heartbeat = LoopingCall(self._beat)
+        self._heartbeat.start(HEARTBEAT, now=False)
+
+    def _beat(self) -> Any:
+        """A sign of life in the run's row, so a killed crawl is told apart from a live one."""
+        from twisted.internet.threads import deferToThread
+
+        def failed(failure: Any) -> None:
+            logger.warning("crawl run %s: heartbeat not recorded: %s", self.run_id, failure.getErrorMessage())
+
+        if self.run_id is None:
+            return None
+        return deferToThread(self.archive.beat_run, self.run_id).addErrback(failed)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         kind = request.meta.get("tgwatch_kind")
@@ -115,6 +132,8 @@ class ArchiveRun:
         self.crawler.stats.inc_value(f"tgwatch/pages/{kind}")
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
         outcome = OUTCOMES.get(reason, RunOutcome.FAILED)
         stats = self.crawler.stats.get_stats()
         counts = run_counts(stats)

@@ -275,6 +275,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(str(path), f"cannot be read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(str(path), "invalid TOML: arrays or tables nested too deeply") from None
 
 
 @cache
@@ -331,6 +333,8 @@ def load_config(path: Path | None) -> Config:
                 known = ", ".join(sorted(builtin_profiles()))
                 raise check.fail(f"unknown profile {table['profile']!r} (built-in: {known})")
         site = parse_site(table, source, check.where, base)
+        if not site.start_urls:
+            raise check.fail(f"start_urls of site {site.name} is empty: give at least one listing page URL")
         if site.name in sites:
             raise check.fail(f"duplicate site name {site.name!r}")
         sites[site.name] = site

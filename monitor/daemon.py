@@ -37,6 +37,7 @@ from monitor.schedule import DEFAULT_SCHEDULE, JobOptions, reconcile, site_of_jo
 from monitor.settle import sweep_abandoned
 from storage.engine import create_archive_engine
 from storage.errors import ConfigError
+from storage.lease import DaemonLease
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -51,6 +52,8 @@ class DaemonSettings:
     default_schedule: str = DEFAULT_SCHEDULE
     workers: int = 4
     """Most crawls running at once (each site has at most one)."""
+    standby: bool = False
+    """When another daemon holds the archive's lease: wait and take over (else refuse to start)."""
     jobs: JobOptions = field(default_factory=JobOptions)
     runner: RunnerSettings = field(default_factory=RunnerSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
@@ -104,6 +107,7 @@ class Daemon:
                                   settings.runner, self.stopping)
         self.dispatcher = Dispatcher(self.archive, self.config, settings.notify, logger, self.stopping)
         self.scheduler = build_scheduler(app.db_url, settings)
+        self.lease = DaemonLease(self.archive)
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
 
     def crawl(self, site: str) -> None:
@@ -174,33 +178,60 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         try:
-            stale = timedelta(seconds=2 * self.settings.runner.timeout)
-            for run_id in sweep_abandoned(self.archive, stale):
-                log_event(self.log, "crawl.abandoned", logging.WARNING, run_id=run_id)
-            self.scheduler.start(paused=True)
+            if not self._take_lease():
+                return 0
             try:
-                done = reconcile(self.scheduler, self.config, self.settings.default_schedule, self.settings.jobs)
-                self.scheduler.add_job(
-                    dispatch_job, IntervalTrigger(seconds=self.settings.notify.interval), id=DISPATCH_JOB,
-                    jobstore="memory", executor="notify", next_run_time=datetime.now(self.scheduler.timezone),
-                )
-                log_event(self.log, "daemon.started", sites=",".join(self.config.sites) or "-",
-                          added=",".join(done.added) or None, replaced=",".join(done.replaced) or None,
-                          kept=",".join(done.kept) or None, removed=",".join(done.removed) or None)
-                self.scheduler.resume()
-                while not self.stopping.wait(1.0):
-                    pass
+                self._serve()
             finally:
-                self.stopping.set()
-                self.scheduler.pause()
-                self._wait_for_crawls()
-                self.scheduler.shutdown(wait=True)
+                self.lease.release()
         finally:
             _ACTIVE = None
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, signal.SIG_DFL)
         log_event(self.log, "daemon.stopped")
         return 0
+
+    def _take_lease(self) -> bool:
+        """The archive's one-daemon lease: taken, or ``LeaseHeld`` (one line, exit 6); with
+        ``--standby``, waited for until it is free (False: stopped while waiting)."""
+        if not self.settings.standby:
+            self.lease.acquire()
+            return True
+
+        def waiting(holder: str) -> None:
+            log_event(self.log, "daemon.standby", holder=holder)
+
+        if self.lease.wait(self.stopping, waiting):
+            return True
+        log_event(self.log, "daemon.stopped")
+        return False
+
+    def _serve(self) -> None:
+        """Sweep, schedule and wait for a signal (or the loss of the lease); then stop cleanly."""
+        stale = timedelta(seconds=2 * self.settings.runner.timeout)
+        for run_id in sweep_abandoned(self.archive, stale):
+            log_event(self.log, "crawl.abandoned", logging.WARNING, run_id=run_id)
+        self.scheduler.start(paused=True)
+        try:
+            done = reconcile(self.scheduler, self.config, self.settings.default_schedule, self.settings.jobs)
+            self.scheduler.add_job(
+                dispatch_job, IntervalTrigger(seconds=self.settings.notify.interval), id=DISPATCH_JOB,
+                jobstore="memory", executor="notify", next_run_time=datetime.now(self.scheduler.timezone),
+            )
+            log_event(self.log, "daemon.started", sites=",".join(self.config.sites) or "-",
+                      added=",".join(done.added) or None, replaced=",".join(done.replaced) or None,
+                      kept=",".join(done.kept) or None, removed=",".join(done.removed) or None)
+            self.scheduler.resume()
+            while not self.stopping.wait(1.0):
+                if self.lease.lost.is_set():
+                    log_event(self.log, "daemon.lease_lost", logging.ERROR,
+                              reason="another daemon took this archive's lease")
+                    break
+        finally:
+            self.stopping.set()
+            self.scheduler.pause()
+            self._wait_for_crawls()
+            self.scheduler.shutdown(wait=True)
 
 
 @click.command("daemon")
@@ -225,10 +256,12 @@ class Daemon:
 @click.option("--crawl-logs", type=click.Path(file_okay=False), help="Keep each crawl's log in this directory.")
 @click.option("--log-format", type=click.Choice(LOG_FORMATS), default="text", show_default=True,
               help="One line per event: key=value text, or one JSON object per line.")
+@click.option("--standby", is_flag=True,
+              help="If another daemon runs on this archive, wait and take over when it stops (else refuse).")
 @click.pass_obj
 def command(app: AppContext, default_schedule: str, crawl_timeout: float, crawl_memory: int, workers: int,
             jitter: float, misfire_grace: int, notify_retry: float, notify_interval: float,
-            crawl_settings: tuple[str, ...], crawl_logs: str | None, log_format: str) -> None:
+            crawl_settings: tuple[str, ...], crawl_logs: str | None, log_format: str, standby: bool) -> None:
     """Crawl the configured sites on their schedules and send notifications, until stopped.
 
     \b
@@ -245,6 +278,7 @@ def command(app: AppContext, default_schedule: str, crawl_timeout: float, crawl_
     settings = DaemonSettings(
         default_schedule=default_schedule,
         workers=workers,
+        standby=standby,
         jobs=replace(defaults.jobs, jitter=jitter, misfire_grace_time=misfire_grace),
         runner=replace(defaults.runner, timeout=crawl_timeout, memory_mb=crawl_memory,
                        crawl_settings=crawl_settings, log_dir=crawl_logs),

@@ -119,6 +119,8 @@ class Dispatcher:
 
     def pass_once(self) -> PassReport:
         report = PassReport()
+        for run_id in self.archive.settle_abandoned():  # a killed crawl's changes are not held back
+            log_event(self.log, "crawl.abandoned", logging.WARNING, run_id=run_id)
         for site in self.config.sites:
             try:
                 with self.archive.writing() as session:

@@ -8,7 +8,6 @@ finished runs, never waits forever.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -69,14 +68,4 @@ def sweep_abandoned(archive: Archive, older_than: timedelta | None = None) -> li
     """
     cutoff = now() - older_than if older_than is not None else None
     with archive.writing() as session:
-        return runs.close_abandoned(session, _alive, cutoff)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return runs.close_abandoned(session, runs.pid_alive, cutoff)

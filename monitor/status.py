@@ -23,6 +23,7 @@ from storage.vocabulary import RUN_COUNTS
 
 def collect(app: AppContext) -> dict[str, Any]:
     archive = app.archive()
+    archive.settle_abandoned()  # a run whose crawl died is not shown as running
     configured = list(app.config.sites)
     with archive.reading() as session:
         statuses = site_statuses(session, configured, crawl_job_id)

@@ -140,6 +140,16 @@ class Archive:
         with self.writing() as session:
             return runs.start_run(session, site, pid)
 
+    def beat_run(self, run_id: int) -> None:
+        """A running crawl's sign of life (``storage.runs.beat``)."""
+        with self.writing() as session:
+            runs.beat(session, run_id)
+
+    def settle_abandoned(self) -> list[int]:
+        """Close runs whose crawls died (``storage.runs.settle_abandoned``); their ids."""
+        with self.writing() as session:
+            return runs.settle_abandoned(session)
+
     def finish_run(
         self, run_id: int, outcome: str, counts: Mapping[str, int], error: str | None = None
     ) -> None:

@@ -49,6 +49,11 @@ def parse_url(url: str) -> URL:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
         raise ArchiveError(f"{shown_url(parsed)}: only sqlite:// and postgresql:// are supported")
+    if parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    ):
+        raise ArchiveError(f"{shown_url(parsed)}: an in-memory archive would be lost when the command ends; "
+                           "name a file, e.g. sqlite:///archive.db")
     return parsed
 
 
@@ -74,10 +79,18 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (see _sqlite_begin)
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    if not _foreign_tables(cursor):  # another program's file keeps its journal mode: it is refused
+        cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough under WAL, much faster
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def _foreign_tables(cursor: Any) -> list[str]:
+    """Tables of a SQLite file that is not a tgwatch archive (it has tables, none of them Alembic's)."""
+    names = [row[0] for row in cursor.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    return [] if not names or "alembic_version" in names else names
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -135,6 +148,9 @@ def migrate(engine: Engine) -> None:
     where = shown_url(engine.url)
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite" and (foreign := _foreign_tables(connection.connection.cursor())):
+                raise ArchiveError(f"{where}: not a tgwatch archive (it holds other tables: "
+                                   f"{', '.join(foreign[:5])}); name a new file or an archive")
             if _check(script, connection, where):
                 return
         with engine.execution_options(**WRITE_OPTIONS).begin() as connection:

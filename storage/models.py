@@ -164,6 +164,21 @@ class CrawlRunRow(Base):
     failed: Mapped[int] = mapped_column(default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(255))  # where pid runs (migration 0005)
+    heartbeat_at: Mapped[datetime | None]  # the crawl's last sign of life, every HEARTBEAT seconds
+
+
+class DaemonLeaseRow(Base):
+    """Who runs the daemon of this archive (SQLite; PostgreSQL holds an advisory lock instead)."""
+
+    __tablename__ = "daemon_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(Text)  # "host:pid"
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
 
 
 class ChangeRow(Base):

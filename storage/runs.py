@@ -7,9 +7,11 @@ its outcome and counts.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,11 +21,64 @@ from storage.types import now
 from storage.vocabulary import FLAGGED_KINDS, RUN_COUNTS, RunOutcome
 
 
+HEARTBEAT = 20.0
+"""Seconds between a crawl's signs of life (``crawl_runs.heartbeat_at``)."""
+STALE_AFTER = 120.0
+"""Seconds without a sign of life after which a run on another host counts as abandoned."""
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def start_run(session: Session, site: str, pid: int | None = None) -> int:
-    run = CrawlRunRow(site=site, started_at=now(), outcome=RunOutcome.RUNNING.value, pid=pid)
+    """Book a run of ``site`` as ``running``, after settling runs whose crawls died."""
+    settle_abandoned(session)
+    stamp = now()
+    run = CrawlRunRow(site=site, started_at=stamp, outcome=RunOutcome.RUNNING.value, pid=pid,
+                      host=this_host() if pid is not None else None, heartbeat_at=stamp)
     session.add(run)
     session.flush()
     return run.id
+
+
+def beat(session: Session, run_id: int) -> None:
+    """A running crawl's sign of life."""
+    run = session.get(CrawlRunRow, run_id)
+    if run is not None and run.outcome == RunOutcome.RUNNING:
+        run.heartbeat_at = now()
+
+
+def settle_abandoned(session: Session, stale_after: float = STALE_AFTER) -> list[int]:
+    """Close runs left ``running`` by crawls that died: on this host, a pid that is gone; on any
+    host, no sign of life for ``stale_after`` seconds. Any command that touches runs calls this
+    (a crawl starting, ``status``, the outbox), so a killed crawl neither stays ``running`` nor
+    holds back its notifications until a daemon sweeps. Runs booked before heartbeats (no host)
+    are left to the daemon's sweep. Their ids."""
+    host, cutoff = this_host(), now() - timedelta(seconds=stale_after)
+    closed = []
+    query = select(CrawlRunRow).where(CrawlRunRow.outcome == RunOutcome.RUNNING, CrawlRunRow.host.is_not(None))
+    for run in session.scalars(query):
+        dead = run.host == host and run.pid is not None and not pid_alive(run.pid)
+        silent = run.host != host and run.heartbeat_at is not None and run.heartbeat_at < cutoff
+        if dead or silent:
+            run.outcome, run.finished_at = RunOutcome.FAILED, now()
+            run.error = run.error or ("abandoned: the crawl process is gone" if dead
+                                      else f"abandoned: no sign of life from {run.host} since {run.heartbeat_at}")
+            _count_changes(session, run)
+            closed.append(run.id)
+    return closed
 
 
 def finish_run(

@@ -84,9 +84,11 @@ def test_a_crawl_that_never_starts_gets_a_row(setup: tuple[Archive, dict[str, st
 def test_sweep_closes_runs_of_dead_processes(setup: tuple[Archive, dict[str, str], Path]) -> None:
     archive = setup[0]
     dead = archive.start_run(SITE, pid=2**22 + 12345)  # beyond pid_max on most systems: not alive
-    alive = archive.start_run(SITE, pid=os.getpid())
     assert sweep_abandoned(archive, timedelta(hours=1)) == [dead]
+    dead_again = archive.start_run(SITE, pid=2**22 + 12346)
+    alive = archive.start_run(SITE, pid=os.getpid())  # a crawl starting settles the dead one itself
+    assert sweep_abandoned(archive, timedelta(hours=1)) == []
     outcomes = {r.id: r.outcome for r in _rows(archive)}
-    assert outcomes == {dead: "failed", alive: "running"}
+    assert outcomes == {dead: "failed", dead_again: "failed", alive: "running"}
     time.sleep(0.01)
     assert sweep_abandoned(archive, timedelta(0)) == [alive]  # too old to be a live crawl: pid reused

@@ -275,11 +275,15 @@ class SiteSpider(Spider):
         return Failed(reason=f"HTTP {status}", fetched_at=at)
 
     def check_failed(self, failure: Failure) -> Iterator[ArticleCheck]:
-        """A check that got no answer (time-out, reset, truncated body...): a failed check."""
-        if failure.check(IgnoreRequest):  # robots.txt, offsite: not a check at all
-            return
+        """A check that got no answer (time-out, reset, truncated body, a body that decodes past
+        ``DOWNLOAD_MAXSIZE``...): a failed check. Requests never sent (robots.txt, offsite) are none."""
         request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy for errbacks
         reason = describe_failure(failure)
+        if failure.check(IgnoreRequest):
+            said = str(failure.value)
+            if getattr(failure.value, "__cause__", None) is None and "MAXSIZE" not in said:  # robots.txt, offsite: no check at all
+                return
+            reason = f"response dropped: {said[:200]}"
         check = ArticleCheck(self.name, first_url(request), bool(request.meta.get("tgwatch_known")), now())
         check.observation = Failed(reason=reason, fetched_at=check.fetched_at)
         yield check
