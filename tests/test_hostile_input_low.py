@@ -151,7 +151,7 @@ def test_another_programs_sqlite_file_is_left_untouched(tmp_path: Path) -> None:
         connection.execute("CREATE TABLE notes (x TEXT)")
         connection.execute("INSERT INTO notes VALUES ('mine')")
     before = path.read_bytes()
-    for command in (["status"], ["changes"], ["crawl", "tuyengiao"]):
+    for command in (["status"], ["changes"], ["search", "x"]):
         result = CliRunner().invoke(main, ["--db", f"sqlite:///{path}", *command])
         assert result.exit_code == 5, (command, result.output)
         assert "not a tgwatch archive" in result.stderr and "notes" in result.stderr
