@@ -48,11 +48,14 @@ def grant_reader_sql(role: str) -> str:
     if not _ROLE_NAME.fullmatch(role):
         raise ValueError(f"not a role name: {role!r}")
     hidden = "\n".join(
-        f"""    EXECUTE format('REVOKE SELECT ON %I.{table} FROM {role}', s);
-    SELECT string_agg(quote_ident(column_name), ', ') INTO cols FROM information_schema.columns
-      WHERE table_schema = s AND table_name = '{table}' AND column_name NOT IN ({", ".join(f"'{c}'" for c in columns)});
-    IF cols IS NOT NULL THEN
-      EXECUTE format('GRANT SELECT (%s) ON %I.{table} TO {role}', cols, s);
+        f"""    IF to_regclass(format('%I.{table}', s)) IS NOT NULL THEN
+      EXECUTE format('REVOKE SELECT ON %I.{table} FROM {role}', s);
+      SELECT string_agg(quote_ident(column_name), ', ') INTO cols FROM information_schema.columns
+        WHERE table_schema = s AND table_name = '{table}'
+          AND column_name NOT IN ({", ".join(f"'{c}'" for c in columns)});
+      IF cols IS NOT NULL THEN
+        EXECUTE format('GRANT SELECT (%s) ON %I.{table} TO {role}', cols, s);
+      END IF;
     END IF;"""
         for table, columns in SECRET_COLUMNS.items()
     )

@@ -323,3 +323,40 @@ def test_reader_env_is_not_leaked_in_messages(pg_archive: str, monkeypatch: pyte
         run_query(pg_archive, "SELECT 1")
     assert "s3cret-word" not in str(refused.value)
     assert os.environ["TGWATCH_READER_PASSWORD"] == "s3cret-word"
+
+
+def test_concurrent_creators_of_one_new_role_all_succeed(pg_url: str) -> None:
+    """The grant block run at once by four sessions (as four clusters' archives would), for a role
+    none of them sees yet: one creates it, the others wait on it and go on without an error."""
+    from storage.roles import grant_reader_sql
+
+    role = f"tgwatch_race_{uuid.uuid4().hex[:10]}"
+    gens = [_pg_schema_url(pg_url) for _ in range(4)]
+    urls = [next(gen) for gen in gens]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(urls))
+
+    def grant(url: str) -> None:
+        try:
+            with _admin(url) as connection:
+                barrier.wait(timeout=30)
+                connection.execute(grant_reader_sql(role))  # type: ignore[arg-type]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=grant, args=(url,)) for url in urls]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors
+        with _admin(urls[0]) as admin:
+            assert admin.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", (role,)).fetchone() == (1,)
+    finally:
+        for gen in gens:
+            gen.close()
+        with _admin(pg_url) as admin:
+            if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                admin.execute(f"DROP OWNED BY {role}")  # type: ignore[arg-type]
+                admin.execute(f"DROP ROLE {role}")  # type: ignore[arg-type]

@@ -281,8 +281,8 @@ class SiteSpider(Spider):
         reason = describe_failure(failure)
         if failure.check(IgnoreRequest):
             said = str(failure.value)
-            if getattr(failure.value, "__cause__", None) is None and "MAXSIZE" not in said:  # robots.txt, offsite: no check at all
-                return
+            if getattr(failure.value, "__cause__", None) is None and "MAXSIZE" not in said:
+                return  # robots.txt, offsite: no check at all
             reason = f"response dropped: {said[:200]}"
         check = ArticleCheck(self.name, first_url(request), bool(request.meta.get("tgwatch_known")), now())
         check.observation = Failed(reason=reason, fetched_at=check.fetched_at)
