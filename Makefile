@@ -33,6 +33,7 @@ test: lint browser
 bench: $(STAMP)
 	$(BIN)/python -m bench.extraction
 	$(BIN)/python -m bench.crawl
+	$(BIN)/python -m bench.diff
 
 bench-daemon: $(STAMP)
 	$(BIN)/python -m bench.daemon
