@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from difflib import SequenceMatcher
 
 from monitor.diff import tokens
@@ -51,10 +52,14 @@ def edited(text: str, edits: int, seed: int = 2) -> str:
     return "\n".join(paragraphs)
 
 
-def timed(run: object) -> float:
+def timed(run: Callable[..., object], *args: object) -> float:
     started = time.perf_counter()
-    run()  # type: ignore[operator]
+    run(*args)
     return time.perf_counter() - started
+
+
+def _difflib(a: list[str], b: list[str]) -> object:
+    return SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
 
 
 def main() -> None:
@@ -65,9 +70,9 @@ def main() -> None:
         new = edited(old, max(1, size // 10_000))
         a, b = tokens(old), tokens(new)
         work = Work()
-        ours = timed(lambda: opcodes(a, b, work))
-        anatomy = timed(lambda: analyse(Content(title="t", text=old), Content(title="t", text=new)))
-        theirs = timed(lambda: SequenceMatcher(None, a, b, autojunk=False).get_opcodes()) if size <= 65_000 else None
+        ours = timed(opcodes, a, b, work)
+        anatomy = timed(analyse, Content(title="t", text=old), Content(title="t", text=new))
+        theirs = timed(_difflib, a, b) if size <= 65_000 else None
         baseline = baseline or theirs
         rows.append((size, len(a), ours, anatomy, theirs, (work.scanned + work.cells) / (len(a) + len(b))))
     print(f"{'report':>10} {'words':>8} {'textdiff s':>11} {'anatomy s':>10} {'difflib s':>10} "
