@@ -164,7 +164,7 @@ class CrawlRunRow(Base):
     failed: Mapped[int] = mapped_column(default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None]
-    host: Mapped[str | None] = mapped_column(String(255))  # where pid runs (migration 0005)
+    host: Mapped[str | None] = mapped_column(String(255))  # where pid runs (migration 0006)
     heartbeat_at: Mapped[datetime | None]  # the crawl's last sign of life, every HEARTBEAT seconds
 
 

@@ -5,7 +5,7 @@ log in as it, so the session user itself can only ``SELECT``. A ``SET ROLE`` fro
 session would not do: a query can switch the role back (``set_config('role', 'none', false)``) and
 run SQL as the owner or superuser through ``query_to_xml``. The role is a plain login with no
 password of its own (so it can log in only where ``pg_hba.conf`` trusts the connection, or once an
-administrator gives it one); migration ``0004`` creates it when the owner may create roles, and
+administrator gives it one); migration ``0005`` creates it when the owner may create roles, and
 grants it ``USAGE`` on the archive's schema and ``SELECT`` on its tables (today's and, by default
 privileges, tomorrow's), except the notification targets (Apprise URLs carry tokens and passwords).
 

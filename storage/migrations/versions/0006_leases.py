@@ -1,7 +1,7 @@
 """One daemon per archive, and crawls that show they are alive.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-06
 
 ``daemon_leases`` holds the SQLite archive's daemon lease (``storage.lease``: a row with a
@@ -19,8 +19,8 @@ from alembic import op
 
 from storage.types import AwareDateTime
 
-revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0006"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

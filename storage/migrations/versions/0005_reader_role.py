@@ -1,7 +1,7 @@
 """The role that reads the archive on PostgreSQL (``storage.roles``).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-06
 
 ``tgwatch sql``, ``serve``, ``report`` and ``export`` log in as this role, which may only
@@ -19,8 +19,8 @@ from alembic import op
 
 from storage.roles import grant_reader_sql, reader_role
 
-revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0003"
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
