@@ -57,7 +57,7 @@ PRAGMAS_WITH_ARGUMENT = frozenset(
 _PRAGMA = re.compile(r"\s*PRAGMA\s+(?:\w+\s*\.\s*)?(\w+)", re.IGNORECASE)
 CURSOR_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "TABLE"})
 """PostgreSQL queries that can run in a server-side cursor (``DECLARE ... CURSOR FOR``)."""
-SQLITE_HEAP_LIMIT = 256 * 1024 * 1024
+SQLITE_HEAP_LIMIT = 160 * 1024 * 1024
 """Bytes of memory SQLite may hold in a reading process (``PRAGMA hard_heap_limit``)."""
 SQLITE_VALUE_LIMIT = 64 * 1024 * 1024
 """Bytes of one string or blob a reading query may build (``SQLITE_LIMIT_LENGTH``)."""

@@ -360,3 +360,33 @@ def test_concurrent_creators_of_one_new_role_all_succeed(pg_url: str) -> None:
             if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
                 admin.execute(f"DROP OWNED BY {role}")  # type: ignore[arg-type]
                 admin.execute(f"DROP ROLE {role}")  # type: ignore[arg-type]
+
+
+def test_sqlite_bombs_stay_under_300_mb(tmp_path: Path) -> None:
+    """Peak memory of a process running each bomb (the cap is SQLite's heap, 160 MiB)."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    Archive.open(url).close()
+    child = (
+        "import resource, sys\n"
+        "from storage.errors import QueryError\n"
+        "from storage.readonly import run_query\n"
+        "try:\n"
+        "    run_query(sys.argv[1], sys.argv[2], limit=1, timeout=120)\n"
+        "    print('ran')\n"
+        "except QueryError as exc:\n"
+        "    print('refused', exc)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    for bomb in (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 4000000) "
+        "SELECT x FROM c ORDER BY randomblob(200)",
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 2000000) "
+        "SELECT length(group_concat(hex(randomblob(100)))) FROM c",
+    ):
+        out = subprocess.run([sys.executable, "-c", child, url, bomb], capture_output=True, text=True, timeout=300,
+                             cwd=Path(__file__).resolve().parent.parent, check=True).stdout.splitlines()
+        assert out[0].startswith("refused") and "memory cap" in out[0], out
+        assert int(out[-1]) < 300, f"peak {out[-1]} MB"
