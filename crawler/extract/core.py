@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from lxml import etree
-from lxml.html import HtmlElement, document_fromstring
+from lxml.html import HtmlElement
 
 from crawler.extract.article import Article, Image
 from crawler.extract.category import category_from
@@ -28,6 +28,7 @@ from crawler.extract.lead import author_of, byline_after, byline_text, lead_elem
 from crawler.extract.listing import is_listing
 from crawler.extract.meta import HeadMeta, read_head
 from crawler.extract.prepare import hint_body, prepare
+from crawler.extract.sanitize import parse_document
 from crawler.extract.text import body_text, paragraph_line, run_trafilatura, tidy
 from crawler.extract.title import find_title
 from crawler.profiles import SiteProfile, family_profiles
@@ -65,13 +66,14 @@ class _Parts:
 
 
 def parse_html(html: str | bytes) -> HtmlElement | None:
-    """Text (bytes decoded robustly: strict UTF-8 first) parsed by lxml; None for an empty page."""
+    """Text (bytes decoded robustly: strict UTF-8 first) parsed by lxml, made inert (``sanitize``);
+    None for an empty page."""
     text = decode_html(html) if isinstance(html, bytes) else html
     text = _INVISIBLE_REFS.sub("", _XML_DECL.sub("", text.lstrip("\ufeff")).translate(_INVISIBLE))
     if not text.strip():
         return None
     try:
-        root = document_fromstring(text)
+        root = parse_document(text)
     except (etree.ParserError, ValueError):
         return None
     return root if root.find("body") is not None or len(root) else None
