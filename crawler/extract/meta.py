@@ -7,7 +7,6 @@ a function of its own; ``read_head`` only puts them together.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.byline import is_desk_name
 from crawler.extract.clean import element_text
-from crawler.extract.sanitize import drop_controls
+from crawler.extract.sanitize import loads_inert
 from crawler.extract.vndate import parse_iso_datetime
 
 ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
@@ -113,24 +112,10 @@ def jsonld_nodes(root: HtmlElement) -> list[dict[str, Any]]:
     for script in root.iter("script"):
         if (script.get("type") or "").lower() == "application/ld+json" and script.text:
             try:
-                walk(_inert(json.loads(script.text, strict=False, object_pairs_hook=_inert_object)))
-            except (ValueError, RecursionError):
+                walk(loads_inert(script.text))
+            except ValueError:
                 continue
     return found
-
-
-def _inert(value: Any) -> Any:
-    """JSON strings as page text: ``\\u001b`` and lone surrogates (``\\ud800``) dropped, as the
-    page's text has them dropped (``sanitize``); a lone surrogate crashed ``scrape``."""
-    if isinstance(value, str):
-        return drop_controls(value)
-    if isinstance(value, list):
-        return [_inert(item) for item in value]
-    return value
-
-
-def _inert_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {drop_controls(key): _inert(value) for key, value in pairs}
 
 
 def jsonld_types(node: dict[str, Any]) -> set[str]:

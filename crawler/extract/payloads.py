@@ -9,7 +9,6 @@ so a hostile page costs no more than a normal one; what is broken is skipped, ne
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import deque
@@ -17,6 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from lxml.html import HtmlElement
+
+from crawler.extract.sanitize import loads_inert
 
 MAX_SCRIPT_CHARS = 4_000_000
 """Data scripts beyond this many characters (all together) are not read."""
@@ -61,7 +62,7 @@ def _flight_rows(stream: str) -> tuple[dict[str, Any], bool]:
         body = data[pos:end]
         body = body[len(_TAG.match(body).group(0)):]  # type: ignore[union-attr]  # matches the empty string
         try:
-            rows[row] = json.loads(body)
+            rows[row] = loads_inert(body)
         except ValueError:
             pass
         pos = end + 1
@@ -129,7 +130,7 @@ def _devalue(table: list[Any]) -> Any:
 
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text, strict=False)
+        return loads_inert(text)
     except ValueError:
         return None
 

@@ -3,7 +3,8 @@
 Control characters (C0 but tab and newline, DEL, C1) are dropped from the text before parsing and
 again from the parsed tree (``&#27;`` makes one), in text, tails and attributes, so that titles,
 captions, bylines and JSON-LD never carry one: one ``\\x0b`` in a paragraph made trafilatura cut the
-article down to its lead, and one in a caption made lxml refuse it.
+article down to its lead, and one in a caption made lxml refuse it. JSON read from the page
+(JSON-LD, application data) goes through ``loads_inert`` for the same reason.
 
 Deep nesting (hundreds of unclosed ``<div>``) is parsed with lxml's ``huge_tree`` (without it,
 libxml2 drops everything below 256 levels) and then flattened: once the tree is deeper than
@@ -16,7 +17,9 @@ the tags opened beyond ``MAX_DEPTH`` before it is parsed again. The text is kept
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, document_fromstring
@@ -51,6 +54,28 @@ def drop_controls(text: str) -> str:
     if not _CONTROLS.search(text):
         return text
     return _CONTROLS.sub("", text.replace("\x0b", " ").replace("\x0c", " "))
+
+
+def loads_inert(text: str | bytes) -> Any:
+    """``json.loads`` whose strings are page text: control characters (``\\u001b``) and lone
+    surrogates (``\\ud800``) dropped as from the HTML's text; a lone surrogate crashed ``scrape``.
+    Raises ``ValueError`` for broken JSON, and for JSON nested too deep to read."""
+    try:
+        return _inert(json.loads(text, strict=False, object_pairs_hook=_inert_object))
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+
+
+def _inert(value: Any) -> Any:
+    if isinstance(value, str):
+        return drop_controls(value)
+    if isinstance(value, list):
+        return [_inert(item) for item in value]
+    return value
+
+
+def _inert_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {drop_controls(key): _inert(value) for key, value in pairs}
 
 
 def has_controls(text: str | None) -> bool:
