@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from monitor.context import AppContext
+from monitor.output import echo
 from storage.errors import TgwatchError
 from storage.vocabulary import DEFAULT_ARCHIVE_URL
 
@@ -57,7 +58,7 @@ class TgwatchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TgwatchError as err:
-            click.echo(f"tgwatch: error: {err}", err=True)
+            echo(f"tgwatch: error: {err}", err=True)
             ctx.exit(err.exit_code)
         except KeyboardInterrupt:
             click.echo("tgwatch: interrupted", err=True)

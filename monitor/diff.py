@@ -18,7 +18,7 @@ from storage.textdiff import opcodes
 import click
 
 from monitor.context import AppContext
-from monitor.output import format_option, is_terminal
+from monitor.output import echo, format_option, inert, is_terminal
 from monitor.output import render as render_rows
 from storage.content import CONTENT_FIELDS, Content
 from storage.errors import InputError
@@ -82,7 +82,7 @@ def render(pieces: list[Piece], *, color: bool, context: int = CONTEXT) -> str:
     for index, piece in enumerate(pieces):
         if piece.op == "equal":
             words = elide(piece.words, first=index == 0, last=index == len(pieces) - 1, context=context)
-            parts.append(join(words))
+            parts.append(inert(join(words)))
             continue
         changed = list(piece.words)
         before = after = ""
@@ -90,7 +90,7 @@ def render(pieces: list[Piece], *, color: bool, context: int = CONTEXT) -> str:
             before, changed = before + "\n", changed[1:]
         while changed and changed[-1] == "\n":
             after, changed = after + "\n", changed[:-1]
-        text = join(changed)
+        text = inert(join(changed))
         if color:
             style = {"fg": "red", "strikethrough": True} if piece.op == "delete" else {"fg": "green", "bold": True}
             marked = click.style(text, **style)  # type: ignore[arg-type]
@@ -161,7 +161,7 @@ def command(app: AppContext, article: str, from_version: int | None, to_version:
         render_rows(DIFF_COLUMNS, diff_rows(old, new), fmt)
         return
     color = is_terminal()
-    click.echo(f"article {old.article_id}: {new.content.title}")
+    echo(f"article {old.article_id}: {new.content.title}")
     click.echo(f"version {old.version} ({old.fetched_at.isoformat()}) → version {new.version} "
                f"({new.fetched_at.isoformat()})")
     if old.content_hash == new.content_hash:
@@ -171,9 +171,9 @@ def command(app: AppContext, article: str, from_version: int | None, to_version:
     from storage.anatomy import analyse
 
     for text in lines(analyse(old.content, new.content)):
-        click.echo(text)
+        echo(text)
     for name, before, after in field_changes(old.content, new.content):
-        click.echo(f"{name}: {before} → {after}")
+        echo(f"{name}: {before} → {after}")
     if old.content.normalised().text != new.content.normalised().text:
         click.echo("text:")
         click.echo(render(word_diff(old.content.text, new.content.text), color=color))

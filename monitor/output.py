@@ -5,6 +5,13 @@ renderer of data rows (``render``), so ``sql``, ``changes``, ``search``, ``sites
 ``scrape`` and ``diff`` print the same way: a table for people (rich on a terminal, aligned plain
 text when piped), CSV and JSON for scripts (one JSON array of objects; times in ISO 8601 with
 offset, as in the archive). CSV and JSON are written row by row, so a long result streams.
+
+Scraped text is data, never terminal input: ``inert`` shows every control character but newline and
+tab as a visible escape (``\\x1b``) in tables, CSV and the plain-text commands (``echo``), and rich
+tables are built of ``Text`` objects, so ``[/bold]`` or ``[link=...]`` in a title is printed as
+written, never interpreted. JSON keeps the exact text: the control characters JSON does not escape
+itself (DEL, C1, lone surrogates) are written as ``\\u`` escapes. Text extracted by tgwatch holds no
+control character but newline and tab (``crawler.extract.sanitize``), so CSV keeps it exactly too.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -22,6 +30,31 @@ import click
 FORMATS = ("table", "csv", "json")
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_CELL = 120  # characters of one cell in a piped plain table (csv/json carry everything)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_JSON_UNESCAPED = re.compile(r"[\x7f-\x9f\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def inert(text: str) -> str:
+    """``text`` safe for a terminal: control characters but newline and tab (and lone surrogates)
+    as visible escapes (``\\x1b``, ``\\ud800``)."""
+    return _CONTROLS.sub(_escape, text) if _CONTROLS.search(text) else text
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """``click.echo`` of text that may hold data: made ``inert`` first."""
+    click.echo(inert(text), err=err)
+
+
+def json_text(value: Any, **options: Any) -> str:
+    """``json.dumps`` (UTF-8 kept) with DEL, C1 and lone surrogates escaped as ``\\uXXXX``: the same
+    value for a JSON reader, no raw control character for a terminal."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    return _JSON_UNESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def format_option(func: F | None = None, *, json_alias: bool = False) -> Any:
@@ -69,18 +102,20 @@ def plain(value: Any) -> Any:
 
 
 def flat(value: Any) -> Any:
-    """A CSV field: ``plain``, with a list's items one per line and a dict as JSON."""
+    """A CSV field: ``plain``, with a list's items one per line and a dict as JSON; text ``inert``."""
     value = plain(value)
     if isinstance(value, list):
         return "\n".join("" if v is None else str(flat(v)) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
+        return json_text(value)
+    if isinstance(value, str):
+        return inert(value)
     return "" if value is None else value
 
 
 def cell(value: Any) -> str:
-    """One table cell on one line."""
-    return " ".join(str(flat(value)).split())
+    """One table cell on one line, ``inert``."""
+    return inert(" ".join(str(flat(value)).split()))
 
 
 def is_terminal(stream: TextIO | None = None) -> bool:
@@ -100,7 +135,7 @@ def render(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str = "ta
         json_records(columns, rows, out)
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
+        writer.writerow([inert(str(c)) for c in columns])
         for row in rows:
             writer.writerow([flat(v) for v in row])
     elif is_terminal(out):
@@ -114,7 +149,7 @@ def json_records(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: Tex
     indent=2)`` of the whole list)."""
     first = True
     for row in rows:
-        record = json.dumps({c: plain(v) for c, v in zip(columns, row)}, ensure_ascii=False, indent=2)
+        record = json_text({c: plain(v) for c, v in zip(columns, row)}, indent=2)
         out.write(("[\n" if first else ",\n") + "\n".join("  " + line for line in record.splitlines()))
         first = False
     out.write("[]\n" if first else "\n]\n")
@@ -122,29 +157,33 @@ def json_records(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: Tex
 
 def json_document(document: Any, out: TextIO | None = None) -> None:
     """One JSON value (an object for ``status``, ``scrape``, ``diff``): times as ISO 8601."""
-    (out or sys.stdout).write(json.dumps(document, ensure_ascii=False, indent=2, default=plain) + "\n")
+    (out or sys.stdout).write(json_text(document, indent=2, default=plain) + "\n")
 
 
 def plain_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO) -> None:
     """Columns aligned with spaces; long cells cut at MAX_CELL characters."""
     cells = [[cell(v) for v in row] for row in rows]
     cells = [[c if len(c) <= MAX_CELL else c[: MAX_CELL - 1] + "…" for c in row] for row in cells]
-    widths = [max([len(col), *(len(r[i]) for r in cells)]) for i, col in enumerate(columns)]
-    lines = [list(columns), ["-" * w for w in widths], *cells]
+    widths = [max([len(cell(col)), *(len(r[i]) for r in cells)]) for i, col in enumerate(columns)]
+    lines = [[cell(c) for c in columns], ["-" * w for w in widths], *cells]
     for line in lines:
         out.write("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() + "\n")
 
 
 def rich_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO) -> None:
+    """A rich table of ``Text`` cells: data is never read as console markup."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(*columns, show_lines=False, header_style="bold")
+    table = Table(show_lines=False, header_style="bold")
+    for column in columns:
+        table.add_column(Text(cell(column)))
     for row in rows:
-        table.add_row(*(cell(v) for v in row))
-    Console(file=out).print(table)
+        table.add_row(*(Text(cell(v)) for v in row))
+    Console(file=out, markup=False, emoji=False, highlight=False).print(table)
 
 
 def note(message: str) -> None:
     """A remark about the output (row limits...) on stderr, so it never mixes into csv/json."""
-    click.echo(message, err=True)
+    echo(message, err=True)

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import click
 
 from crawler.extract import Article
-from crawler.fetch import MAX_BYTES, fetch
+from crawler.fetch import DEADLINE, MAX_BYTES, fetch
 from crawler.items import Page
 from monitor.context import AppContext
-from monitor.output import format_option, json_document, render
+from monitor.output import echo, format_option, json_document, render
 from storage.content import VN_TZ
 from storage.errors import FetchError, InputError, NoArticleError
 from storage.observation import Failed
@@ -45,10 +45,10 @@ def read_file(path: Path, *, max_bytes: int | None = None) -> bytes:
     return body  # binary content is judged by the read path, as for a fetched page
 
 
-def load_page(target: str, url: str | None) -> Page:
+def load_page(target: str, url: str | None, *, deadline: float | None = None) -> Page:
     """Fetch an http(s) TARGET, or read a local file whose address is ``url`` (or its file: URL)."""
     if urlsplit(target).scheme in ("http", "https"):
-        return fetch(target)
+        return fetch(target, deadline=deadline)
     if "://" in target:
         raise InputError(target, "unsupported URL scheme (only http and https are fetched)")
     path = Path(target)
@@ -73,10 +73,13 @@ def render_text(article: Article) -> str:
 @click.argument("target")
 @click.option("--url", help="The page's address when TARGET is a file (picks the site profile).")
 @click.option("--profile", "profile_name", help="Use this site/profile instead of choosing by URL.")
+@click.option("--deadline", type=click.FloatRange(min=0.1), default=DEADLINE, show_default=True,
+              help="Seconds the whole fetch of a URL may take (redirects, headers and body).")
 @click.option("--save", is_flag=True, help="Record the page in the archive (--db).")
 @format_option(json_alias=True)
 @click.pass_obj
-def command(app: AppContext, target: str, url: str | None, profile_name: str | None, save: bool, fmt: str) -> None:
+def command(app: AppContext, target: str, url: str | None, profile_name: str | None, deadline: float, save: bool,
+            fmt: str) -> None:
     """Extract one article from a URL or a local HTML file and print it.
 
     --format table (the default) prints the metadata, then the text; json one object; csv a header
@@ -90,7 +93,7 @@ def command(app: AppContext, target: str, url: str | None, profile_name: str | N
     from crawler.profiles import profile_for_url, select_profile
     from crawler.worker import read_page
 
-    page = load_page(target, url)
+    page = load_page(target, url, deadline=deadline)
     address = url or page.url
     profile: SiteProfile | None
     if profile_name:
@@ -114,5 +117,5 @@ def command(app: AppContext, target: str, url: str | None, profile_name: str | N
         record = article.to_json()
         render(list(record), [list(record.values())], "csv")
     else:
-        click.echo(render_text(article))
+        echo(render_text(article))
 

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from monitor.context import AppContext
-from monitor.output import format_option, json_document, render
+from monitor.output import echo, format_option, json_document, render
 from monitor.schedule import crawl_job_id
 from storage.content import VN_TZ
 from storage.status import RunLine, archive_size, delivery_counts, site_statuses
@@ -97,4 +97,4 @@ def command(app: AppContext, fmt: str) -> None:
     elif fmt == "csv":
         render(CSV_COLUMNS, site_rows(report), "csv")
     else:
-        click.echo(render_text(report))
+        echo(render_text(report))
