@@ -117,16 +117,13 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
 
 
 def looks_binary(body: bytes) -> bool:
-    """True for content that is not text: NUL bytes or mostly control bytes in the first 8 KiB.
+    """True for content that is not text: more than 5% control bytes (NUL included) in the first 8 KiB.
 
-    A page behind a UTF-16 or UTF-32 byte-order mark is text, NUL bytes and all.
+    A page behind a UTF-16 or UTF-32 byte-order mark is text, NUL bytes and all; so is a page with a
+    stray NUL in a title (it is dropped with the other control characters).
     """
     head = body[:8192]
-    if bom_encoding(head) is not None:
-        return False
-    if b"\x00" in head:
-        return True
-    if not head:
+    if not head or bom_encoding(head) is not None:
         return False
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
     return controls / len(head) > 0.05
