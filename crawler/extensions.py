@@ -92,6 +92,7 @@ class ArchiveRun:
         self.run_id: int | None = None
         self.started_at = datetime.now(VN_TZ)
         self._heartbeat: Any = None  # LoopingCall: the run's sign of life every HEARTBEAT seconds
+        self.closed = False  # the run is booked (``crawler.stop`` books the others itself)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -149,6 +150,7 @@ class ArchiveRun:
             await self.record_listings(spider, outcome is RunOutcome.OK)
             if self.run_id is not None:
                 await run_in_thread(self.archive.finish_run, self.run_id, outcome, counts, error)
+                self.closed = True
         except TgwatchError as exc:
             logger.error("crawl run %s of %s not closed: %s", self.run_id, spider.name, exc)
         finally:

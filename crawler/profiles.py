@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from lxml.cssselect import CSSSelector, SelectorError
 
+from crawler.patterns import PatternError, UrlPattern, compile_pattern
 from crawler.recheck import RECHECK_MODES
 from crawler.schedules import make_trigger
 from storage.errors import ConfigError
@@ -35,7 +36,7 @@ _SITE_KEYS = {
 }
 _MARKER_KEYS = ("generator", "selectors", "resources")
 _TEXT_KEYS = {"not_found"}
-_NEVER = re.compile(r"(?!)")  # placeholder of a required pattern (never used: the key is checked first)
+_NEVER = UrlPattern(r"(?!)")  # placeholder of a required pattern (never used: the key is checked first)
 T = TypeVar("T")
 
 
@@ -79,8 +80,8 @@ class SiteProfile:
 
     name: str
     start_urls: list[str]
-    article_url: re.Pattern[str]
-    follow_url: re.Pattern[str] | None = None
+    article_url: UrlPattern
+    follow_url: UrlPattern | None = None
     hosts: list[str] = field(default_factory=list)
     schedule: str | None = None
     notify: list[str] = field(default_factory=list)
@@ -125,13 +126,14 @@ class _Check:
             raise self.fail(f"{key} must be a list of non-empty strings")
         return [v.strip() for v in value]
 
-    def regex(self, value: Any, key: str) -> re.Pattern[str]:
+    def regex(self, value: Any, key: str) -> UrlPattern:
         if not isinstance(value, str) or not value:
             raise self.fail(f"{key} must be a non-empty string (a regular expression)")
         try:
-            return re.compile(value)
-        except re.error as exc:
-            raise self.fail(f"{key} is not a valid regex: {exc}") from None
+            return compile_pattern(value)
+        except PatternError as exc:
+            invalid = str(exc).startswith("not a valid")
+            raise self.fail(f"{key} is {exc}" if invalid else f"{key} {value!r} is refused: {exc}") from None
 
     def urls(self, value: Any, key: str) -> list[str]:
         urls = self.strings(value, key)

@@ -2,8 +2,8 @@
 
 ``tgwatch crawl`` runs one batch (the named sites side by side); the demo runs several batches one
 after the other in the same reactor (a reactor cannot be restarted), with a hook before each. A
-SIGINT/SIGTERM stops the crawls gracefully through CrawlerProcess's own handlers: in-flight checks
-are recorded, each crawl run is booked ``interrupted``, and no further batch starts.
+SIGINT/SIGTERM stops the crawls within ten seconds (``crawler.stop``): in-flight checks are
+recorded if they come in time, each crawl run is booked ``interrupted``, and no further batch starts.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from twisted.internet.defer import DeferredList
 from twisted.python.failure import Failure
 
 from crawler.extensions import OUTCOMES, run_counts
+from crawler.stop import Stopper
 from storage.errors import ConfigError
 from storage.vocabulary import RunOutcome
 
@@ -144,8 +145,15 @@ def run_crawls(
     if progress is not None:
         ticker = task.LoopingCall(lambda: progress([(c.spidercls.name, crawler_stats(c)) for c in sequence.running]))
         ticker.start(interval, now=False)
-    if not sequence.over:
-        process.start(stop_after_crawl=False, install_signal_handlers=install_signal_handlers)
+    stopper = Stopper(process, lambda: sequence.running) if install_signal_handlers else None
+    if stopper is not None:
+        stopper.install()  # instead of Scrapy's handlers: a crawl is over within STOP_SECONDS
+    try:
+        if not sequence.over:
+            process.start(stop_after_crawl=False, install_signal_handlers=False)
+    finally:
+        if stopper is not None:
+            stopper.uninstall()
     if ticker is not None and ticker.running:
         ticker.stop()
     if sequence.errors:

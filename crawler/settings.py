@@ -93,7 +93,16 @@ TGWATCH_RECHECK_MAX_INTERVAL = 7 * 24 * 3600.0
 """AgeBackoffPolicy: re-check every article at least this often (seconds), however old."""
 
 TGWATCH_LISTING_PAGES = 200
-"""Most listing/pagination pages one crawl of one site fetches (DEPTH_LIMIT bounds their depth)."""
+"""Most listing/pagination pages one crawl of one site fetches (DEPTH_LIMIT bounds their depth); a
+log line says when pagination went further."""
+
+TGWATCH_LISTING_LINKS = 5000
+"""Most links read from one listing page (a page of 300,000 links is read no further, with a log
+line); links are read as a stream, so the rest of the page costs nothing."""
+
+TGWATCH_ARTICLE_REQUESTS = 20000
+"""Most article requests (new articles and re-checks together) one crawl of one site makes; a log
+line says when the cap held some back: they wait for the next crawl."""
 
 TGWATCH_FOLLOW_DEFAULT = r"[?&](page|p|trang|pg|cur)=\d+$|/(page|trang)[-/]\d+/?$"
 """Pagination links followed for a site whose config has no ``follow_url``."""

@@ -11,7 +11,6 @@ extraction pipeline. Nothing is ever recorded twice for one check.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -21,7 +20,6 @@ from scrapy import Request, Spider, signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.misc import build_from_crawler, load_object
 
@@ -30,7 +28,10 @@ from crawler.extract import parse_html
 from crawler.extract.embedded import links_in_data
 from crawler.extract.payloads import has_app_data
 from crawler.items import ArticleCheck, Page
+from crawler.caps import Cap
+from crawler.links import iter_links
 from crawler.listings import ListingLog, home_url
+from crawler.patterns import UrlPattern, compile_pattern
 from crawler.profiles import Config, SiteProfile, profile_for_url
 from crawler.recheck import check_mode, select_rechecks
 from storage.content import VN_TZ
@@ -89,8 +90,10 @@ class SiteSpider(Spider):
     allowed_domains: ClassVar[list[str]] = []
 
     recheck: str
-    follow: re.Pattern[str]
+    follow: UrlPattern
     max_listings: int
+    max_links: int
+    article_requests: Cap
     shared_hosts: frozenset[str] = frozenset()
     policy: RecheckPolicy
 
@@ -106,7 +109,6 @@ class SiteSpider(Spider):
         self.listed_before: set[str] = set()  # articles the listings showed at the last crawl
         self.idle_rechecked = False
         self.owners: dict[str, str] = {}  # URL -> configured site owning it (shared hosts only)
-        self.links = LinkExtractor(unique=True)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -114,8 +116,11 @@ class SiteSpider(Spider):
         settings = crawler.settings
         mode = spider.recheck_arg or settings.get("TGWATCH_RECHECK") or cls.profile.recheck
         spider.recheck = check_mode(mode)
-        spider.follow = cls.profile.follow_url or re.compile(settings.get("TGWATCH_FOLLOW_DEFAULT"))
+        spider.follow = cls.profile.follow_url or compile_pattern(settings.get("TGWATCH_FOLLOW_DEFAULT"))
         spider.max_listings = settings.getint("TGWATCH_LISTING_PAGES")
+        spider.max_links = settings.getint("TGWATCH_LISTING_LINKS")
+        spider.article_requests = Cap(spider.name, "article requests", "TGWATCH_ARTICLE_REQUESTS",
+                                      settings.getint("TGWATCH_ARTICLE_REQUESTS"), crawler)
         spider.policy = build_from_crawler(load_object(settings.get("TGWATCH_RECHECK_POLICY")), crawler)
         spider.shared_hosts = shared_hosts(cls.profile, cls.config)
         spider.listing_log = ListingLog(home=home_url(cls.profile.start_urls),
@@ -158,7 +163,7 @@ class SiteSpider(Spider):
         if url in self.listing_urls:
             return None
         if len(self.listing_urls) >= self.max_listings:
-            self.listing_log.truncated = True
+            self.capped("TGWATCH_LISTING_PAGES", f"listing pages capped at {self.max_listings}")
             return None
         self.listing_urls.add(url)
         return Request(url, callback=self.parse_listing, errback=self.listing_failed,
@@ -188,6 +193,8 @@ class SiteSpider(Spider):
         self.crawler.stats.set_value("tgwatch/rechecks", len(due))
         logger.info("%s: %d known articles, %d to re-check (%s)", self.name, len(known), len(due), self.recheck)
         for article in due:
+            if not self.article_requests.take("re-checks"):
+                break
             yield self.article_request(article.url, known=article)
 
     # --- listings -----------------------------------------------------------------------------
@@ -198,12 +205,19 @@ class SiteSpider(Spider):
             self.listing_log.fail(page)
             return
         listed: list[str] = []
-        for url in self.listing_links(response):
+        for count, url in enumerate(self.listing_links(response)):
+            if count == self.max_links:
+                self.capped("TGWATCH_LISTING_LINKS", f"listing {response.url} has more than {self.max_links} links; "
+                            "the rest is not read")
+                break
             if self.is_article_url(url):
                 self.crawler.stats.inc_value("tgwatch/article_links")
                 key = canonical_url(url)
                 listed.append(key)
                 if key in self.known_urls or key in self.scheduled:
+                    continue
+                if not self.article_requests.take(response.url):
+                    self.listing_log.truncated = True  # unchecked articles: the crawl's reach ends here
                     continue
                 self.scheduled.add(key)
                 yield self.article_request(url)
@@ -212,15 +226,25 @@ class SiteSpider(Spider):
                     yield request
         self.listing_log.read(page, listed, now())
 
-    def listing_links(self, response: TextResponse) -> list[str]:
-        """The page's links, then those a JavaScript application keeps in its page data."""
-        urls = [link.url for link in self.links.extract_links(response)]
+    def listing_links(self, response: TextResponse) -> Iterator[str]:
+        """The page's links as they are read (``crawler.links``: a stream, so a cap stops the reading),
+        then those a JavaScript application keeps in its page data."""
+        seen: set[str] = set()
+        for url in iter_links(response.text, response.url):
+            seen.add(url)
+            yield url
         if has_app_data(response.text):
             root = parse_html(response.text)
             if root is not None:
-                seen = set(urls)
-                urls += [u for u in links_in_data(root, response.url) if u not in seen]
-        return urls
+                yield from (u for u in links_in_data(root, response.url) if u not in seen)
+
+    def capped(self, setting: str, message: str) -> None:
+        """A cap held part of the site back: the listings' reach ends there (no de-listing is judged
+        beyond it), a stat counts it, and a warning says so once per cap."""
+        self.listing_log.truncated = True
+        self.crawler.stats.inc_value(f"tgwatch/capped/{setting}")
+        if self.crawler.stats.get_value(f"tgwatch/capped/{setting}") == 1:
+            logger.warning("%s: %s (%s); the rest waits for the next crawl", self.name, message, setting)
 
     def listing_failed(self, failure: Failure) -> None:
         """A listing page that could not be read: 5xx, 4xx (``HttpError``), time-out, reset. Robots.txt
