@@ -11,9 +11,6 @@ layer: every encoding decodes right, and no layer puts out more than the limit.
 from __future__ import annotations
 
 import gzip
-import os
-import subprocess
-import sys
 import time
 import zlib
 from pathlib import Path
@@ -23,22 +20,19 @@ import pytest
 from crawler.inflate import STEP, Inflater, TooLarge, UnknownEncoding, accepted, bounded_brotli
 from fixtures.hostile import gzip_bomb
 from fixtures.testing import FixtureServer
-from tests.crawl_helpers import IN_THREAD, ROOT, crawl, query, write_config
+from tests.crawl_helpers import IN_THREAD, crawl, query, write_config
+from tests.peak import finish as peak_finish
+from tests.peak import start as peak_start
 
 MEMORY_LIMIT_MB = 300
 
 
 def scrape_child(*args: str, timeout: float = 120) -> tuple[int, str, float, float]:
-    """``tgwatch scrape ARGS`` in a child process: exit code, stderr, peak RSS (MB), seconds taken."""
+    """``tgwatch scrape ARGS`` in a child process: exit code, stderr, peak memory (MB), seconds taken."""
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "monitor.cli", "scrape", *args], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert process.stderr is not None
-    err = process.stderr.read().decode()  # the child ends before its stderr closes
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, err, usage.ru_maxrss / 1024, time.monotonic() - started
+    code, _, err, peak = peak_finish(peak_start("scrape", *args), timeout=timeout)
+    assert peak is not None
+    return code, err, peak, time.monotonic() - started
 
 
 def test_scrape_of_a_double_gzip_bomb_stops_at_the_limit_in_bounded_memory(fixture_server: FixtureServer) -> None:
@@ -64,17 +58,13 @@ def test_crawl_drops_the_bomb_as_a_failed_check(fresh_fixture_server: FixtureSer
     crawl(db, config, settings=IN_THREAD)
     victim = query(db, "SELECT url FROM articles ORDER BY id LIMIT 1")[0][0]
     server.fault(victim.removeprefix(server.url.rstrip("/")), "gzipbomb")
-    command = [sys.executable, "-m", "monitor.cli", "--db", db, "--config", str(config), "crawl", "--recheck", "all",
-               *[a for k, v in {**IN_THREAD, "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"}.items()
-                 for a in ("-s", f"{k}={v}")]]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert process.stdout is not None
-    out = process.stdout.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, out
+    settings = [a for k, v in {**IN_THREAD, "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"}.items()
+                for a in ("-s", f"{k}={v}")]
+    code, out, err, peak = peak_finish(peak_start("--db", db, "--config", str(config), "crawl", "--recheck", "all",
+                                                  *settings))
+    assert code == 0, err[-3000:]
     assert "edited 0" in out and "removed 0" in out, out
-    assert usage.ru_maxrss / 1024 < MEMORY_LIMIT_MB
+    assert peak is not None and peak < MEMORY_LIMIT_MB
     changes = query(db, "SELECT kind FROM changes JOIN articles ON articles.id = changes.article_id "
                         f"WHERE articles.url = '{victim}'")
     assert changes == [("new",)]
