@@ -21,6 +21,7 @@ from fixtures.config import LOOPBACK_SETTINGS, setting_args, site_config
 from fixtures.gold import load_scenario
 from fixtures.testing import FixtureServer
 from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow
+from storage.urls import canonical_url
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = LOOPBACK_SETTINGS
@@ -57,9 +58,10 @@ def crawl(db: str, config: Path, *sites: str, recheck: str = "all", settings: di
 
 
 def write_config(directory: Path, server: FixtureServer, *, generic: bool = False,
-                 sites: list[str] | None = None, minimal: bool = False) -> Path:
-    """A tgwatch.toml for the fixture sites; ``minimal`` keeps only name, start_urls, article_url."""
-    body = site_config(server.url, generic=generic or minimal, sites=sites)
+                 sites: list[str] | None = None, minimal: bool = False, no_profiles: bool = False) -> Path:
+    """A tgwatch.toml for the fixture sites; ``minimal`` keeps only name, start_urls, article_url;
+    ``no_profiles`` sets ``profile = "generic"`` (no selectors, no CMS family recognised)."""
+    body = site_config(server.url, generic=generic or minimal, sites=sites, no_profiles=no_profiles)
     if minimal:
         body = "\n".join(line for line in body.splitlines() if not line.startswith("follow_url")) + "\n"
     path = directory / "tgwatch.toml"
@@ -69,6 +71,13 @@ def write_config(directory: Path, server: FixtureServer, *, generic: bool = Fals
 
 def path_of(url: str) -> str:
     return urlsplit(url).path
+
+
+def key_of(url: str) -> str:
+    """An article's key in the scenario: its canonical path and query (``/x/ChiTietTin.aspx?ID=4512``),
+    for a stored URL as for a scenario path."""
+    parts = urlsplit(canonical_url(url if "://" in url else f"http://fixture{url}"))
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def flagged(db: str) -> Flags:
@@ -85,7 +94,7 @@ def flagged(db: str) -> Flags:
         engine.dispose()
     out: Flags = defaultdict(list)
     for site, url, kind, fields in rows:
-        out[(site, path_of(url))].append((kind, frozenset(filter(None, (fields or "").split(",")))))
+        out[(site, key_of(url))].append((kind, frozenset(filter(None, (fields or "").split(",")))))
     return dict(out)
 
 
@@ -110,21 +119,21 @@ def expected_flags(sites: list[str] | None = None, *, through: str = "v2") -> Fl
                 if entry.get("listing") == "delisted":
                     flags.append(("delisted", frozenset()))
             if flags:
-                out[(site, path)] = flags
+                out[(site, key_of(path))] = flags
     return out
 
 
 def live_paths(version: str, sites: list[str] | None = None) -> set[tuple[str, str]]:
-    """(site, path) of every article live in ``version``."""
+    """(site, ``key_of`` path) of every article live in ``version``."""
     live = set()
     for site, entries in load_scenario().items():
         if sites and site not in sites:
             continue
         for path, entry in entries.items():
             if version == "v1" and entry["verdict"] != "new":
-                live.add((site, path))
+                live.add((site, key_of(path)))
             if version == "v2" and entry["verdict"] != "removed":
-                live.add((site, path))
+                live.add((site, key_of(path)))
     return live
 
 

@@ -21,7 +21,7 @@ from tests.crawl_helpers import (
     expected_flags,
     flagged,
     live_paths,
-    path_of,
+    key_of,
     query,
     settings_args,
     tgwatch,
@@ -70,7 +70,7 @@ def test_v1_to_v2_flags_exactly_the_scenario(archive_url: str, fresh_fixture_ser
     assert last["new"] == last["edited"] == last["removed"] == last["failed"] == 0
     assert_scenario(archive_url)
     rows = query(archive_url, "SELECT site, url FROM articles WHERE removed_at IS NULL")
-    assert {(site, path_of(url)) for site, url in rows} == live_paths("v2")
+    assert {(site, key_of(url)) for site, url in rows} == live_paths("v2")
 
 
 def test_bare_config_gives_the_same_verdicts(fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
@@ -81,3 +81,15 @@ def test_bare_config_gives_the_same_verdicts(fresh_fixture_server: FixtureServer
     db = f"sqlite:///{tmp_path / 'archive.db'}"
     run_scenario(db, config, fresh_fixture_server)
     assert_scenario(db, [site])
+
+
+def test_with_profiles_off_every_site_gives_the_same_verdicts(fresh_fixture_server: FixtureServer,
+                                                              tmp_path: Path) -> None:
+    """Every fixture site, its CMS family included, read with no site knowledge at all
+    (``profile = "generic"``): the scenario is exact all the same."""
+    config = write_config(tmp_path, fresh_fixture_server, no_profiles=True)
+    assert config.read_text().count('profile = "generic"') == len(load_scenario())
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    first, second, third = run_scenario(db, config, fresh_fixture_server)
+    assert first["failed"] == second["failed"] == third["failed"] == 0
+    assert_scenario(db)

@@ -45,7 +45,7 @@ _TRAILER = re.compile(
 )
 _DOMAIN = re.compile(r"[^\W_][\w-]*\.(?:vn|com|net|org|gov)(?:\.vn)?", re.IGNORECASE)
 _AUTHOR_TAG = re.compile(
-    r"(?:tác\s+giả|bài(?:\s*(?:,|và)\s*ảnh)?|tin(?:\s*(?:,|và)\s*ảnh)?|thực\s+hiện|người\s+viết)\s*:\s*",
+    r"(?:tác\s+giả(?:\s+bài\s+viết)?|bài(?:\s*(?:,|và)\s*ảnh)?|tin(?:\s*(?:,|và)\s*ảnh)?|thực\s+hiện|người\s+viết)\s*:\s*",
     re.IGNORECASE,
 )
 _SOURCE_TAIL = re.compile(r"(?:^|\s*[-–—|]?\s+)nguồn(?:\s+tin)?\s*:.*$", re.IGNORECASE)
@@ -61,6 +61,8 @@ _CHROME = frozenset(s.casefold() for s in (
     "Video", "Hết", "Trở về", "Quay lại", "Đầu trang",
 ))
 _MAX_NAME_WORDS = 6
+DEGREES = re.compile(r"^(?:(?:GS|PGS|TS|TSKH|ThS|Ths|THS|Th\.S|Th\.s|CN|NCS|BS|KS|ĐH)\.?(?:\s*,\s*|\s+))+(?=\S)")
+"""Academic titles before a name (``ThS.``, ``PGS, TS``): not part of it."""
 
 
 def _fold(text: str) -> str:
@@ -105,7 +107,7 @@ def _is_name(segment: str) -> bool:
 def _names(value: str) -> list[str]:
     """The personal names of a byline value; [] unless every other part is a unit or a credit."""
     names: list[str] = []
-    for part in _SPLIT.split(_PARENS.sub("", value).strip(" -–—")):
+    for part in _SPLIT.split(DEGREES.sub("", _PARENS.sub("", value).strip(" -–—"))):
         part = part.strip()
         if _is_name(part):
             if part not in names:

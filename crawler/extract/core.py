@@ -198,6 +198,7 @@ def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProf
         drop_selectors(scope, sel.drop, [title_el, *bodies])
         drop_generic_chrome(scope, [title_el, *bodies])
         published = head.published or date_near_title(scope, title_el)
+    below = byline_after(bodies[-1]) if bodies and not byline_els else None  # read before the body moves
     if bodies:
         text = body_text(bodies, url, sel.drop)
         lines, images = tidy(text.lines, title, category), text.images
@@ -209,8 +210,9 @@ def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProf
     if author is not None:
         printed = {fold(b) for b in bylines}
         lines = [line for line in lines if fold(line) not in printed]
-    else:  # no byline element, or an empty one ("null"): the last paragraphs may hold it
-        lines, author, _ = take_byline(lines)
+    else:  # no byline element, or an empty one ("null"): the last paragraphs (or the line below) hold it
+        lines, author, printed_byline = take_byline(lines)
+        author = author if printed_byline is not None else below
     return _Parts(title, lines, lead, author, published, category, images)
 
 

@@ -44,9 +44,18 @@ def is_date_line(text: str) -> bool:
     return _date_line(text) is not None
 
 
+_INLINE = frozenset({"span", "time", "b", "strong", "i", "em", "img", "small", "font", "a", "abbr", "label", "br"})
+
+
 def _own_digits(element: HtmlElement) -> bool:
-    """Whether the element's own text (not its children's) has a digit: where a date line lives."""
-    return bool(_DIGIT.search(element.text or "")) or any(_DIGIT.search(c.tail or "") for c in element)
+    """Whether the element's own text (not its children's) has a digit: where a date line lives.
+
+    A line of inline pieces only (``<span>15/08/2024</span> <span>08:30</span>``: date and time in
+    spans of their own) counts as one line too, so the time printed beside the day is not lost.
+    """
+    if _DIGIT.search(element.text or "") or any(_DIGIT.search(c.tail or "") for c in element):
+        return True
+    return len(element) > 1 and all(isinstance(c.tag, str) and c.tag in _INLINE for c in element)
 
 
 def date_near_title(root: HtmlElement, title: HtmlElement | None) -> datetime | None:

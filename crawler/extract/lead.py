@@ -8,12 +8,14 @@ The same rules serve profile and generic extraction.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from lxml.html import HtmlElement
 
-from crawler.extract.byline import parse_byline, split_byline
+from crawler.extract.byline import DEGREES, parse_byline, split_byline
 from crawler.extract.clean import element_text, fold, same_text_wrapper
 from crawler.extract.meta import HeadMeta
+from crawler.extract.prepare import LAYOUT_ATTR
 
 _LEAD_CLASS = re.compile(
     r"sapo|teaser|summary|(?:^|[\s_-])lead|description|hometext|excerpt|intro|chapeau|tom-?tat|mo-?ta|abstract",
@@ -21,15 +23,55 @@ _LEAD_CLASS = re.compile(
 )
 
 
+_BLOCKS = frozenset({"p", "div", "td", "tr", "tbody", "table", "ul", "ol", "li", "section", "article", "header",
+                     "footer", "h1", "h2", "h3", "h4", "h5", "h6", "dl", "dd", "dt", "blockquote", "figure"})
+
+
+_HEADER = re.compile(r"header|title|heading|tieu-?de", re.IGNORECASE)
+
+
+def following(element: HtmlElement, levels: int = 4, *, headers: bool = False) -> Iterator[HtmlElement]:
+    """The elements after ``element`` in reading order: its siblings, then its parent's next siblings
+    and so on ``levels`` up, as long as the element closes its block (what follows it there is a
+    short line at most: a body alone in its table cell). With ``headers``, only a header block is
+    left so (``<header>``, a table cell, a class or id saying header/title: K2's ``itemHeader``,
+    Drupal's title block): what follows an ordinary block is no longer the title's neighbourhood."""
+    for _ in range(levels + 1):
+        after = [e for e in element.itersiblings() if isinstance(e.tag, str)]
+        yield from after
+        if sum(len(element_text(e)) for e in after) > 60:
+            return
+        parent = element.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            return
+        names = f"{parent.get('class', '')} {parent.get('id', '')}"
+        cell = parent.get(LAYOUT_ATTR, parent.tag)  # layout tables are divs by now
+        if headers and cell not in ("header", "td", "th", "tr") and not _HEADER.search(names):
+            return
+        element = parent
+
+
+def _several_paragraphs(element: HtmlElement) -> bool:
+    """A lead is one block of text; an element holding two paragraphs is a body (Drupal's
+    ``field--type-text-with-summary``), not a summary."""
+    return sum(1 for p in element.iter("p", "li") if len(element_text(p)) >= 20) >= 2
+
+
+def _in_figure(element: HtmlElement) -> bool:
+    """A photo's description is its caption, not the article's lead."""
+    return any(e.tag in ("figure", "figcaption") for e in (element, *element.iterancestors()))
+
+
 def lead_element(title_el: HtmlElement | None, description: str = "") -> HtmlElement | None:
     """The lead just after the title: a sapo/teaser/summary element (trafilatura drops teaser
-    classes), else the block whose text is the page's meta description."""
+    classes), else the block whose text is the page's meta description. The title may close its
+    own header block (K2's ``itemHeader``, Drupal's title block), so the search goes on after it."""
     if title_el is None:
         return None
     described = fold(description).rstrip(".… ")
     by_text = None
     steps = 0
-    for element in same_text_wrapper(title_el).itersiblings():
+    for element in following(same_text_wrapper(title_el), 2, headers=True):
         if not isinstance(element.tag, str) or not (element_text(element) or element.find(".//img") is not None):
             continue  # comments and empty blocks are not steps away from the title
         steps += 1
@@ -40,7 +82,8 @@ def lead_element(title_el: HtmlElement | None, description: str = "") -> HtmlEle
                 continue
             names = f"{candidate.get('class', '')} {candidate.get('id', '')}"
             size = len(element_text(candidate))
-            if _LEAD_CLASS.search(names) and 30 <= size <= 1500:
+            if (_LEAD_CLASS.search(names) and 30 <= size <= 1500 and not _several_paragraphs(candidate)
+                    and not _in_figure(candidate)):
                 return candidate
             if (by_text is None and len(described) >= 30 and size <= 1500
                     and fold(element_text(candidate)).startswith(described)):
@@ -83,12 +126,9 @@ def take_byline(paragraphs: list[str]) -> tuple[list[str], str | None, str | Non
     return paragraphs[:first] + ["\n".join(lines) for lines in joined.values()], author, printed
 
 
-_DEGREES = re.compile(r"^(?:(?:GS|PGS|TS|TSKH|ThS|Th\.S|CN|NCS|BS|KS|ĐH)\.?(?:\s*,\s*|\s+))+(?=\S)")
-
-
 def author_of(byline: str) -> str | None:
     """The author a byline element names; an academic title (``ThS``, ``PGS, TS``) is not part of it."""
-    return parse_byline(_DEGREES.sub("", byline.strip()))
+    return parse_byline(DEGREES.sub("", byline.strip()))
 
 
 def byline_text(element: HtmlElement) -> str:
@@ -101,16 +141,24 @@ def byline_text(element: HtmlElement) -> str:
     return element_text(element)
 
 
+def _line_elements(element: HtmlElement) -> list[HtmlElement]:
+    """The elements that print one line each: those without block children."""
+    if not any(isinstance(c.tag, str) and c.tag in _BLOCKS for c in element):
+        return [element]
+    return [line for c in element if isinstance(c.tag, str) for line in _line_elements(c)]
+
+
 def byline_after(body: HtmlElement) -> str | None:
-    """An author printed just below the body container (NukeViet's ``p.h5.text-right``)."""
+    """An author printed just below the body container (NukeViet's ``p.h5.text-right``, a labelled
+    "Tác giả bài viết:" line, a bold name in the table cell under the body's cell)."""
     seen = 0
-    for element in same_text_wrapper(body).itersiblings():
+    for element in following(same_text_wrapper(body), 3):
         if not isinstance(element.tag, str) or not (text := element_text(element)):
             continue
         seen += 1
         if seen > 3 or len(text) > 160:
             return None
-        parts = [byline_text(e) for e in element.iter("p", "div", "span") if len(e) == 0 or e.tag == "p"]
+        parts = [byline_text(e) for e in _line_elements(element)]
         _, author, printed = split_byline([p for p in parts if p] or [text])
         if printed is not None:
             return author

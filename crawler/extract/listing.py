@@ -57,7 +57,7 @@ def is_listing(root: HtmlElement, title_el: HtmlElement | None, head: HeadMeta, 
     if len(links) >= 6 and sum(len(element_text(a)) for a in links) > 0.5 * total:
         return True
     inside = set(scope.iterdescendants())
-    sizes = [n for item, link in items.values() if item in inside and 60 <= (n := len(element_text(item))) <= 700
+    sizes = [n for item, link in items.values() if item in inside and 30 <= (n := len(element_text(item))) <= 700
              and len(element_text(link)) >= 0.1 * n]
     share = sum(sizes) / total
     return ((len(sizes) >= 4 and share >= 0.5) or (len(sizes) >= 2 and share >= 0.6)

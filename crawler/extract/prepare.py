@@ -93,6 +93,9 @@ _LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "ul", "ol", "table", "form
 _TABLE_PARTS = ("table", "thead", "tbody", "tfoot", "tr", "td", "th")
 
 
+LAYOUT_ATTR = "data-tgwatch-layout"
+
+
 def unwrap_layout_tables(root: HtmlElement) -> None:
     """Turn layout tables (cells holding paragraphs or blocks) into divs.
 
@@ -104,6 +107,7 @@ def unwrap_layout_tables(root: HtmlElement) -> None:
         if any(d.tag in _LAYOUT_BLOCKS for c in cells for d in c.iterdescendants() if isinstance(d.tag, str)):
             for part in [table, *table.iter(*_TABLE_PARTS)]:
                 if part.tag in _TABLE_PARTS:
+                    part.set(LAYOUT_ATTR, part.tag)  # what it was: a table cell closes its block
                     part.tag = "div"
 
 
@@ -219,6 +223,13 @@ _LABELS = {"tác giả", "nguồn tin", "nguồn", "tin", "bài", "ảnh", "bài
 
 
 _TEXT_BLOCKS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "div")
+_INLINE = frozenset({"span", "font", "strong", "b", "em", "i", "u", "a", "br", "sup", "sub", "small", "o:p"})
+
+
+def _is_paragraph_div(block: HtmlElement, least: int = 80) -> bool:
+    """A ``<div>`` used as a paragraph (Word-pasted ``<div style><span style>text</span></div>``)."""
+    return (all(isinstance(c.tag, str) and c.tag in _INLINE for c in block.iterdescendants())
+            and len(element_text(block)) >= least)
 
 
 def hint_body(root: HtmlElement) -> HtmlElement | None:
@@ -235,7 +246,7 @@ def hint_body(root: HtmlElement) -> HtmlElement | None:
     scores: dict[HtmlElement, int] = {}
     total = 0
     for block in root.iter(*_TEXT_BLOCKS):
-        if block.tag == "div" and (len(block) or len(element_text(block)) < 80):
+        if block.tag == "div" and not _is_paragraph_div(block):
             continue
         size = len(element_text(block)) - sum(len(element_text(a)) for a in block.iter("a"))
         if size <= 0:
@@ -252,6 +263,8 @@ def hint_body(root: HtmlElement) -> HtmlElement | None:
     best = max(scores, key=scores.__getitem__)
     if scores[best] < 200 or scores[best] < 0.4 * total or best.tag in ("body", "html"):
         return None
+    if best.tag in _INLINE:  # an ASP.NET Label: a <span> holding the paragraphs is a <div> in all but name
+        best.tag = "div"
     best.set("itemprop", "articleBody")
     return best
 

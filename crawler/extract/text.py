@@ -27,6 +27,8 @@ from crawler.extract.prepare import marked_images, prepare
 from crawler.extract.vndate import is_today_line
 
 _DIGIT = re.compile(r"\d")
+_DATE_LABEL = re.compile(
+    r"(?:ngày\s+(?:đăng|cập\s+nhật|xuất\s+bản)|cập\s+nhật|đăng\s+(?:lúc|ngày)|thời\s+gian\s+đăng)\b", re.IGNORECASE)
 
 
 def _options(*, known: bool) -> Extractor:
@@ -112,8 +114,8 @@ def tidy(lines: list[str], title: str, category: str | None) -> list[str]:
         if key == title_key or (len(key) <= 60 and is_chrome_key(key)):
             continue
         if len(line) <= 120 and _DIGIT.search(line) and (
-                is_today_line(line) or (not started and is_date_line(line))):
-            continue
+                is_today_line(line) or ((not started or _DATE_LABEL.match(line)) and is_date_line(line))):
+            continue  # a labelled date line ("Ngày đăng: ...") is never text, wherever it lands
         if not started and category_key and key == category_key:
             continue
         started = started or len(line) >= 100
