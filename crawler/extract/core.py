@@ -11,6 +11,7 @@ a portal, an error or soft-404 page, an empty page) is the normal result ``None`
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -86,12 +87,15 @@ class NoArticle:
     reason: str
 
 
-def read_article(html: str | bytes, url: str, profile: SiteProfile | None = None) -> Article | NoArticle:
+def read_article(html: str | bytes, url: str, profile: SiteProfile | None = None, *,
+                 families: Sequence[SiteProfile] | None = None) -> Article | NoArticle:
     """The article on the page at ``url``, or why there is none.
 
     A profile with selectors is used as given (a user's ``profile =`` wins); without one (no profile,
     or a site of only name and URLs), the page's CMS family is recognised from its marks and the
     family's profile applied, unless the profile says ``recognise_cms = false`` (the ``generic`` one).
+    ``families`` are the family profiles to recognise (default: the built-in ones; the extraction
+    bench leaves one out to read its template as an unknown CMS).
     """
     root = parse_html(html)
     if root is None:
@@ -99,7 +103,7 @@ def read_article(html: str | bytes, url: str, profile: SiteProfile | None = None
     head = read_head(root, url)
     chosen = profile if profile is not None and not profile.is_generic else None
     if chosen is None and (profile is None or profile.recognise_cms):
-        chosen = recognise(root, family_profiles())
+        chosen = recognise(root, family_profiles() if families is None else families)
     data = read_embedded(root, head.og_title, head.title_tag)  # before cleaning drops the scripts
     parts: _Parts | NoArticle | None = None
     if chosen is not None:
@@ -131,9 +135,10 @@ def read_article(html: str | bytes, url: str, profile: SiteProfile | None = None
     )
 
 
-def extract(html: str | bytes, url: str, profile: SiteProfile | None = None) -> Article | None:
+def extract(html: str | bytes, url: str, profile: SiteProfile | None = None, *,
+            families: Sequence[SiteProfile] | None = None) -> Article | None:
     """The article on the page at ``url``, or None when the page holds none (``read_article`` says why)."""
-    found = read_article(html, url, profile)
+    found = read_article(html, url, profile, families=families)
     return found if isinstance(found, Article) else None
 
 
