@@ -11,15 +11,18 @@ could not read a listing page or that the listing-page cap cut short.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from fixtures.gold import load_scenario
 from fixtures.testing import FixtureServer
 from fixtures.tree import LISTINGS_FILE
-from tests.crawl_helpers import crawl, path_of, query, write_config
+from tests.crawl_helpers import crawl, key_of, query, write_config
 
 Gold = dict[str, dict[str, dict[str, list[str]]]]
+LATER_PAGE = re.compile(r"page|[?&](?:limit)?start=|_cur=", re.IGNORECASE)
+"""A listing page after a section's first (``?page=2``, ``/page-2``, ``PageID/2``, ``?start=2``, ``_cur=2``)."""
 
 
 def gold() -> Gold:
@@ -28,14 +31,14 @@ def gold() -> Gold:
 
 
 def planted(sites: list[str] | None = None) -> set[tuple[str, str]]:
-    return {(site, path) for site, entries in load_scenario().items() if not sites or site in sites
+    return {(site, key_of(path)) for site, entries in load_scenario().items() if not sites or site in sites
             for path, entry in entries.items() if entry.get("listing") == "delisted"}
 
 
 def flagged(db: str, kind: str) -> set[tuple[str, str]]:
     rows = query(db, "SELECT a.site, a.url FROM changes c JOIN articles a ON a.id = c.article_id "
                      f"WHERE c.kind = '{kind}'")
-    return {(site, path_of(url)) for site, url in rows}
+    return {(site, key_of(url)) for site, url in rows}
 
 
 def page_key(url: str) -> str:
@@ -45,11 +48,11 @@ def page_key(url: str) -> str:
 
 def homepages(version: str) -> dict[str, dict[str, int]]:
     """Gold: per site, each archived article's position on the homepage (the first listing page)."""
-    archived = {p for entries in load_scenario().values() for p in entries}
+    archived = {key_of(p) for entries in load_scenario().values() for p in entries}
     out = {}
     for site, pages in gold()[version].items():
         links = next(iter(pages.values()))
-        out[site] = {path: n for n, path in enumerate(links, start=1) if path in archived}
+        out[site] = {key_of(path): n for n, path in enumerate(links, start=1) if key_of(path) in archived}
     return out
 
 
@@ -59,7 +62,7 @@ def stints_on_home(db: str, current: bool) -> dict[str, dict[str, int]]:
         where = "current = 1" if current else "current = 0"
     out: dict[str, dict[str, int]] = {}
     for site, url, position in query(db, f"SELECT site, url, position FROM front_page WHERE {where}"):
-        out.setdefault(site, {})[path_of(url)] = position
+        out.setdefault(site, {})[key_of(url)] = position
     return out
 
 
@@ -79,14 +82,14 @@ def test_listings_delisted_pushed_promoted_relisted(fresh_fixture_server: Fixtur
     # pushed to a later page of its section: still listed there, not delisted
     pushed = set()
     for site, pages in gold()["v2"].items():
-        first_pages = {p for p in gold()["v1"][site] if "page" not in p and p != next(iter(pages))}
+        first_pages = {p for p in gold()["v1"][site] if not LATER_PAGE.search(p) and p != next(iter(pages))}
         was_first = {a for p in first_pages for a in gold()["v1"][site][p]}
         for page, links in pages.items():
-            if "page" in page:
-                pushed |= {(site, a, page) for a in links if a in was_first
+            if LATER_PAGE.search(page):
+                pushed |= {(site, key_of(a), key_of(page)) for a in links if a in was_first
                            and not any(a in gold()["v2"][site][f] for f in first_pages)}
     assert pushed, "the fixtures push some article from a section's first page to a later one"
-    open_rows = {(site, path_of(url), page_key(page)) for site, url, page in query(
+    open_rows = {(site, key_of(url), key_of(page)) for site, url, page in query(
         db, "SELECT p.site, a.url, p.url FROM listings l JOIN listing_pages p ON p.id = l.page_id "
             "JOIN articles a ON a.id = l.article_id WHERE l.seen_until IS NULL")}
     assert pushed <= open_rows
