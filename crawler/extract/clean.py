@@ -265,8 +265,8 @@ def same_text_wrapper(element: HtmlElement) -> HtmlElement:
     neighbours (the lead after a headline, the byline after a body) are siblings."""
     key = element_text(element)
     while (parent := element.getparent()) is not None and parent.tag not in ("body", "html") \
-            and element_text(parent) == key:
-        element = parent
+            and parent.get("itemprop") != "articleBody" and element_text(parent) == key:
+        element = parent  # never out of the body's container: a paragraph alone in it stays inside
     return element
 
 
