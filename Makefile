@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo lint test bench bench-daemon clean
+.PHONY: install browser demo lint test bench bench-daemon bench-echoes clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.extraction
 	$(BIN)/python -m bench.crawl
 	$(BIN)/python -m bench.diff
+
+bench-echoes: $(STAMP)
+	$(BIN)/python -m bench.echoes
 
 bench-daemon: $(STAMP)
 	$(BIN)/python -m bench.daemon

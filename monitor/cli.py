@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "monitor.changes",
     "monitor.diff",
     "monitor.search",
+    "monitor.echoes",
     "monitor.sql",
     "monitor.reextract",
     "monitor.sites",

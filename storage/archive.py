@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from types import TracebackType
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from storage import listings, reads, recording, reextract, runs, search
+from storage import echoes, listings, reads, recording, reextract, runs, search
 from storage.content import Content
 from storage.engine import WRITE_OPTIONS, create_archive_engine, first_line, migrate, shown_url
 from storage.errors import ArchiveError
@@ -110,6 +111,23 @@ class Archive:
         """URLs of the site's articles that the listings showed last time (``listing_status``)."""
         with self.reading() as session:
             return listings.listed_urls(session, site)
+
+    def echoes(self, *, site: str | None = None, since: datetime | None = None, limit: int = 0,
+               with_findings: bool = False) -> list[echoes.Echo]:
+        """Near-duplicate pairs across sites, newest first (``storage.echoes.load_echoes``)."""
+        with self.reading() as session:
+            return echoes.load_echoes(session, site=site, since=since, limit=limit, with_findings=with_findings)
+
+    def index_echoes(self, *, again: bool = False) -> int:
+        """Index for echoes the articles whose current version the index does not hold (``again``:
+        all), a batch per transaction; how many were indexed."""
+        done, after = 0, 0
+        while True:
+            with self.writing() as session:
+                batch = echoes.index_missing(session, after=after, again=again)
+            if not batch:
+                return done
+            done, after = done + len(batch), batch[-1]
 
     def article_count(self) -> int:
         with self.reading() as session:

@@ -15,6 +15,8 @@ Rules, by observation:
 - Another fingerprint: version N+1, capture, ``edited`` change naming the changed fields; if it
   equals an earlier version K the note says "returns to version K". Its anatomy (what kind of
   edit: ``storage.anatomy``) goes into ``edit_findings`` in the same transaction.
+- Every new version is indexed for echoes (``storage.echoes``: the same report on other sites)
+  in the same transaction.
 - ``Gone``: a removal needs two signals from two checks. The first only counts (GONE_PENDING);
   a repeat of the same signal (same ``fetched_at`` or older) is not a second one; the second
   sets ``removed_at`` and adds a ``removed`` change. Signals on an already removed article change
@@ -34,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.content import Content
+from storage.echoes import index_version
 from storage.findings import record_findings
 from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow
 from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
@@ -109,6 +112,7 @@ def _new(session: Session, site: str, url: str, obs: Fetched, run_id: int | None
     session.flush()  # the article's id, for the version and the change
     _add_version(session, article, 1, obs, content, digest)
     _change(session, article, "new", at, run_id, None, 1)
+    index_version(session, article, content, at)
     return Verdict.NEW
 
 
@@ -140,6 +144,7 @@ def _fetched(session: Session, article: ArticleRow, obs: Fetched, run_id: int | 
     change = _change(session, article, kind, obs.fetched_at, run_id, previous, previous + 1, fields, note)
     session.flush()  # the change's id, for its findings
     record_findings(session, change.id, current.content(), content)
+    index_version(session, article, content, obs.fetched_at)
     article.removed_at = None
     return Verdict.RESTORED if removed else Verdict.EDITED
 

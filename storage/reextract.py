@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from storage.content import Content
 from storage.findings import refresh_version
+from storage.echoes import index_version
 from storage.models import ArticleRow, ChangeRow, VersionRow
 from storage.recording import pinned, set_latest
 from storage.types import now
@@ -48,6 +49,7 @@ def rederive(session: Session, version_id: int, content: Content) -> list[str]:
     version.set_content(fresh, digest)
     if article.current_version == version.version:
         set_latest(article, version.version, fresh, digest)
+        index_version(session, article, fresh, now())  # its echoes, judged on the corrected text
     refresh_version(session, article.id, version.version)  # the edits on either side of it
     note = {name: _plain(getattr(old, name)) for name in changed}
     session.add(

@@ -58,6 +58,10 @@ LISTING_KINDS: tuple[str, ...] = ("home", "section", "page")
 """Every value of ``listing_pages.kind``: the homepage, another start URL, a page reached by following links."""
 
 
+ECHO_KINDS: tuple[str, ...] = ("copy", "edited copy", "excerpt")
+"""Every value of ``echoes.kind``: the same text, the text with changes, or a part of it (``storage.echoes``)."""
+
+
 class RunOutcome(StrEnum):
     """``crawl_runs.outcome``: how one crawl of one site ended (``running`` until it does)."""
 

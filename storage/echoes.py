@@ -1,0 +1,198 @@
+"""Echoes: the same report on another site, found as versions arrive.
+
+Each new version of an article is indexed in the recording transaction (``index_version``): its
+word shingles give MinHash LSH band buckets (``storage.shingles``) stored in ``echo_bands``; the
+articles of *other* sites sharing a bucket are the candidates, and each candidate is confirmed
+on the exact shingles of both current texts: an echo is a pair whose shared shingles make up at
+least ``CONTAINMENT`` of the shorter text (so an excerpt of a third of a report counts, a report
+of the same event in other words or one sharing only standard phrases does not). The original
+is the one published first, then the one seen first; ``lag_seconds`` is how much later the copy
+came; ``echo_findings`` say how the copy differs in its words (``storage.anatomy`` on title, lead,
+text and author: a section name and a publication time differ from site to site anyway). A new version of either
+side re-judges its pairs. The index lives in SQL, so it survives restarts and a lookup is a few
+index probes, however many versions there are.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from storage.anatomy import Finding, analyse
+from storage.content import Content
+from storage.models import ArticleRow, VersionRow
+from storage.models_echoes import EchoBandRow, EchoFindingRow, EchoIndexRow, EchoRow
+from storage.shingles import bands, containment, estimate, overlap, shingles, signature
+from storage.types import now
+
+CONTAINMENT = 0.5
+"""Shared shingles over the shorter text's, at least: an echo."""
+
+MIN_SHINGLES = 12
+"""Texts with fewer shingles (a caption, a one-line notice) are too short to call a copy."""
+
+CANDIDATES = 200
+"""Candidates estimated per lookup (from their stored signatures), those sharing most bands first."""
+
+ESTIMATE = 0.3
+"""Candidates whose estimated containment reaches this are confirmed on their texts."""
+
+EXCERPT = 0.6
+"""An echo whose shorter text has at most this share of the longer's shingles is an ``excerpt``."""
+
+
+@dataclass(frozen=True)
+class Echo:
+    """A near-duplicate pair as readers see it."""
+
+    id: int
+    original_id: int
+    original_site: str
+    original_title: str
+    original_url: str
+    copy_id: int
+    copy_site: str
+    copy_title: str
+    copy_url: str
+    similarity: float
+    containment: float
+    lag_seconds: int
+    kind: str
+    differs: str | None
+    detected_at: datetime
+    findings: tuple[Finding, ...] = ()
+
+
+def index_version(session: Session, article: ArticleRow, content: Content, at: datetime) -> int:
+    """Index ``article``'s new version and (re-)judge its echoes; the number of echoes it has now."""
+    found = shingles(content.text)
+    sig = signature(found) if len(found) >= MIN_SHINGLES else None
+    entry = session.get(EchoIndexRow, article.id)
+    if entry is not None:  # a later version: its old bands and pairs go (core statements: no ORM sync)
+        plain = {"synchronize_session": False}
+        session.execute(delete(EchoBandRow).where(EchoBandRow.article_id == article.id), execution_options=plain)
+        session.execute(delete(EchoRow).where(or_(EchoRow.original_article_id == article.id,
+                                                   EchoRow.copy_article_id == article.id)),
+                        execution_options=plain)
+    else:
+        entry = EchoIndexRow(article_id=article.id, version=article.current_version, shingles=len(found),
+                             indexed_at=at, signature=sig)
+        session.add(entry)
+    entry.version, entry.shingles, entry.indexed_at, entry.signature = article.current_version, len(found), at, sig
+    if sig is None:
+        return 0
+    keys = bands(sig)
+    echoes = 0
+    for other, other_content in candidates(session, article.site, sig, len(found)):
+        similarity, containment = overlap(found, shingles(other_content.text))
+        if containment >= CONTAINMENT:
+            _record(session, (article, content), (other, other_content), similarity, containment, at)
+            echoes += 1
+    session.execute(insert(EchoBandRow),
+                    [{"band": band, "bucket": bucket, "article_id": article.id} for band, bucket in keys])
+    return echoes
+
+
+def lookup(session: Session, site: str, sig: bytes, size: int) -> list[int]:
+    """Articles of other sites likely to be echoes of a text: sharing an LSH band bucket, then
+    close enough by their stored signatures (estimated containment ``ESTIMATE`` or more)."""
+    keys = set(bands(sig))
+    rows = session.execute(  # by bucket first: the primary key's prefix, one index probe per band
+        select(EchoBandRow.band, EchoBandRow.bucket, EchoBandRow.article_id)
+        .join(ArticleRow, ArticleRow.id == EchoBandRow.article_id)
+        .where(EchoBandRow.bucket.in_([bucket for _, bucket in keys]), ArticleRow.site != site)
+    ).all()
+    hits = Counter(article_id for band, bucket, article_id in rows if (band, bucket) in keys)
+    shared = [article_id for article_id, _ in hits.most_common(CANDIDATES)]
+    if not shared:
+        return []
+    stored = session.execute(select(EchoIndexRow.article_id, EchoIndexRow.shingles, EchoIndexRow.signature)
+                             .where(EchoIndexRow.article_id.in_(shared), EchoIndexRow.signature.is_not(None))).all()
+    near = estimate(sig, [row.signature for row in stored])
+    return [row.article_id for row, jaccard in zip(stored, near)
+            if containment(jaccard, size, row.shingles) >= ESTIMATE]
+
+
+def candidates(session: Session, site: str, sig: bytes, size: int) -> list[tuple[ArticleRow, Content]]:
+    """The ``lookup`` articles with their current content, to be confirmed on exact shingles."""
+    chosen = lookup(session, site, sig, size)
+    if not chosen:
+        return []
+    query = (select(ArticleRow, VersionRow)
+             .join(VersionRow, (VersionRow.article_id == ArticleRow.id)
+                   & (VersionRow.version == ArticleRow.current_version))
+             .where(ArticleRow.id.in_(chosen)))
+    found = {article.id: (article, version.content()) for article, version in session.execute(query).all()}
+    return [found[article_id] for article_id in chosen if article_id in found]
+
+
+def _first(article: ArticleRow) -> tuple[bool, datetime, datetime, int]:
+    """Sort key of "the original": published first (an undated report after a dated one), then seen first."""
+    published = article.published_at
+    return published is None, published or article.first_seen_at, article.first_seen_at, article.id
+
+
+def _record(session: Session, one: tuple[ArticleRow, Content], two: tuple[ArticleRow, Content],
+            similarity: float, containment: float, at: datetime) -> None:
+    (original, old), (copy, new) = sorted((one, two), key=lambda pair: _first(pair[0]))
+    if original.published_at is not None and copy.published_at is not None:
+        lag = (copy.published_at - original.published_at).total_seconds()
+    else:
+        lag = (copy.first_seen_at - original.first_seen_at).total_seconds()
+    findings = analyse(old, replace(new, published_at=old.published_at, category=old.category))
+    smaller, larger = sorted((len(shingles(old.text)), len(shingles(new.text))))
+    kind = "excerpt" if smaller <= EXCERPT * larger else "copy" if not findings else "edited copy"
+    echo = EchoRow(original_article_id=original.id, copy_article_id=copy.id,
+                   original_version=original.current_version, copy_version=copy.current_version,
+                   similarity=round(similarity, 4), containment=round(containment, 4), lag_seconds=int(lag),
+                   kind=kind, differs=",".join(dict.fromkeys(f.kind for f in findings)) or None, detected_at=at)
+    session.add(echo)
+    session.flush()
+    session.add_all(EchoFindingRow(echo_id=echo.id, seq=seq, kind=f.kind, field=f.field, before=f.before,
+                                   after=f.after, context=f.context) for seq, f in enumerate(findings))
+
+
+def index_missing(session: Session, *, after: int = 0, batch: int = 200, again: bool = False) -> list[int]:
+    """Index the current version of up to ``batch`` articles with ids above ``after`` that the
+    index does not hold (``again``: every one); their ids, for the caller's next batch."""
+    query = select(ArticleRow).where(ArticleRow.id > after).order_by(ArticleRow.id).limit(batch)
+    if not again:
+        query = query.where(~select(EchoIndexRow.article_id).where(
+            EchoIndexRow.article_id == ArticleRow.id, EchoIndexRow.version == ArticleRow.current_version).exists())
+    done = []
+    for article in session.scalars(query).all():
+        version = session.scalars(select(VersionRow).where(
+            VersionRow.article_id == article.id, VersionRow.version == article.current_version)).one()
+        index_version(session, article, version.content(), now())
+        done.append(article.id)
+    return done
+
+
+def load_echoes(session: Session, *, site: str | None = None, since: datetime | None = None,
+                limit: int = 0, with_findings: bool = False) -> list[Echo]:
+    """Echoes, newest copy first; ``site`` matches either side, ``since`` the detection time."""
+    original, copy = aliased(ArticleRow), aliased(ArticleRow)
+    query = (select(EchoRow, original, copy)
+             .join(original, original.id == EchoRow.original_article_id)
+             .join(copy, copy.id == EchoRow.copy_article_id)
+             .order_by(EchoRow.detected_at.desc(), EchoRow.id.desc()))
+    if site:
+        query = query.where(or_(original.site == site, copy.site == site))
+    if since is not None:
+        query = query.where(EchoRow.detected_at >= since)
+    if limit > 0:
+        query = query.limit(limit)
+    rows = session.execute(query).all()
+    findings: dict[int, list[Finding]] = {}
+    if with_findings and rows:
+        ids = [echo.id for echo, _, _ in rows]
+        for f in session.scalars(select(EchoFindingRow).where(EchoFindingRow.echo_id.in_(ids))
+                                 .order_by(EchoFindingRow.echo_id, EchoFindingRow.seq)):
+            findings.setdefault(f.echo_id, []).append(Finding(f.kind, f.field, f.before, f.after, f.context))
+    return [Echo(e.id, o.id, o.site, o.title, o.url, c.id, c.site, c.title, c.url, e.similarity, e.containment,
+                 e.lag_seconds, e.kind, e.differs, e.detected_at, tuple(findings.get(e.id, ())))
+            for e, o, c in rows]
