@@ -173,8 +173,9 @@ def index_missing(session: Session, *, after: int = 0, batch: int = 200, again: 
 
 
 def load_echoes(session: Session, *, site: str | None = None, since: datetime | None = None,
-                limit: int = 0, with_findings: bool = False) -> list[Echo]:
-    """Echoes, newest copy first; ``site`` matches either side, ``since`` the detection time."""
+                limit: int = 0, with_findings: bool = False, article_id: int | None = None) -> list[Echo]:
+    """Echoes, newest copy first; ``site`` matches either side, ``since`` the detection time,
+    ``article_id`` one article's (as original or as copy)."""
     original, copy = aliased(ArticleRow), aliased(ArticleRow)
     query = (select(EchoRow, original, copy)
              .join(original, original.id == EchoRow.original_article_id)
@@ -184,6 +185,8 @@ def load_echoes(session: Session, *, site: str | None = None, since: datetime | 
         query = query.where(or_(original.site == site, copy.site == site))
     if since is not None:
         query = query.where(EchoRow.detected_at >= since)
+    if article_id is not None:
+        query = query.where(or_(EchoRow.original_article_id == article_id, EchoRow.copy_article_id == article_id))
     if limit > 0:
         query = query.limit(limit)
     rows = session.execute(query).all()

@@ -151,3 +151,19 @@ def test_tgwatch_echoes_and_sql(echo_archive: str) -> None:
            "JOIN articles c ON c.id = e.copy_article_id WHERE e.kind = 'excerpt'")
     excerpts = {(key(o), key(c)) for o, c in run_query(echo_archive, sql).rows}
     assert excerpts and excerpts <= gold and all("excerpt" in c for _, c in excerpts)
+
+
+def test_the_article_page_shows_its_echoes(echo_archive: str) -> None:
+    from starlette.testclient import TestClient
+
+    from monitor.web.app import create_app
+    from monitor.web.views import Report
+    from storage.readonly import readonly_engine
+
+    with Archive.open(echo_archive) as archive:
+        excerpt = next(e for e in archive.echoes() if e.kind == "excerpt")
+    client = TestClient(create_app(Report(Archive(readonly_engine(echo_archive)))))
+    page = client.get(f"/article/{excerpt.copy_id}").text
+    assert "On other sites" in page and f"an excerpt of <a href=\"/article/{excerpt.original_id}\"" in page
+    page = client.get(f"/article/{excerpt.original_id}").text
+    assert f"republished as excerpt by {excerpt.copy_site}" in page

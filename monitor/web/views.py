@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from monitor.changes import parse_when
 from monitor.web.diffview import diff_versions
 from storage import prominence, report
+from storage.echoes import load_echoes
 from storage.archive import Archive
 from storage.content import CONTENT_FIELDS
 from storage.errors import InputError
@@ -145,11 +146,13 @@ def article_page(rep: Report, article_id: int, params: Mapping[str, str]) -> Pag
         pair = _pair([v.version for v in timeline], params)
         chosen = report.versions(session, article_id, pair) if pair else {}
         stints = prominence.article_stints(session, article_id)
+        echoes = load_echoes(session, article_id=article_id)
     diff = diff_versions(chosen[pair[0]].content, chosen[pair[1]].content) if pair else None
     return "article.html", {
         "info": info, "timeline": timeline, "changes": changes, "pair": pair, "view": view,
         "diff": diff, "old": chosen.get(pair[0]) if pair else None,
         "new": chosen.get(pair[1]) if pair else None, "title": info.title, "stints": stints,
+        "echoes": echoes,
     }  # fmt: skip
 
 
