@@ -15,6 +15,7 @@ index probes, however many versions there are.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -28,6 +29,8 @@ from storage.models import ArticleRow, VersionRow
 from storage.models_echoes import EchoBandRow, EchoFindingRow, EchoIndexRow, EchoRow
 from storage.shingles import bands, containment, estimate, overlap, shingles, signature
 from storage.types import now
+
+logger = logging.getLogger(__name__)
 
 CONTAINMENT = 0.5
 """Shared shingles over the shorter text's, at least: an echo."""
@@ -70,7 +73,12 @@ class Echo:
 def index_version(session: Session, article: ArticleRow, content: Content, at: datetime) -> int:
     """Index ``article``'s new version and (re-)judge its echoes; the number of echoes it has now."""
     found = shingles(content.text)
-    sig = signature(found) if len(found) >= MIN_SHINGLES else None
+    try:
+        sig = signature(found) if len(found) >= MIN_SHINGLES else None
+    except (ImportError, MemoryError) as exc:  # a crawl child short of memory cannot load datasketch/numpy
+        logger.warning("echo index: %s not indexed (%s); `tgwatch echoes --index` will do it",
+                       article.url, type(exc).__name__, exc_info=True)
+        return 0
     entry = session.get(EchoIndexRow, article.id)
     if entry is not None:  # a later version: its old bands and pairs go (core statements: no ORM sync)
         plain = {"synchronize_session": False}
