@@ -50,8 +50,8 @@ class ConditionalRequestMiddleware:
 
     async def process_request(self, request: Request) -> None:
         meta = request.meta
-        if not meta.get("tgwatch_known") or meta.get("redirect_urls"):
-            return
+        if not meta.get("tgwatch_known") or meta.get("redirect_urls") or meta.get("playwright"):
+            return  # a rendered page changes with the data its scripts fetch, not with its HTML
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return  # a retry of a request that already has them
         known = meta.get("tgwatch_validators")

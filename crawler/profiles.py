@@ -32,8 +32,11 @@ DEFAULT_CONFIG = "tgwatch.toml"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SITE_KEYS = {
     "name", "start_urls", "article_url", "follow_url", "schedule", "notify", "notify_kinds", "recheck", "profile",
-    "hosts", "description", "template_generation", "selectors", "text", "markers", "recognise_cms",
+    "hosts", "description", "template_generation", "selectors", "text", "markers", "recognise_cms", "render",
+    "render_url",
 }
+RENDER_MODES = ("http", "browser")
+"""How a site's pages are fetched: ``http`` (default) or ``browser`` (Chromium runs their scripts)."""
 _MARKER_KEYS = ("generator", "selectors", "resources")
 _TEXT_KEYS = {"not_found"}
 _NEVER = UrlPattern(r"(?!)")  # placeholder of a required pattern (never used: the key is checked first)
@@ -94,6 +97,12 @@ class SiteProfile:
     profile: str | None = None
     markers: Markers = field(default_factory=Markers)
     recognise_cms: bool = True
+    render: str = "http"  # "browser": pages are fetched through Chromium (crawler/browser.py)
+    render_url: re.Pattern[str] | None = None  # with render = "browser": only URLs it matches
+
+    def renders(self, url: str) -> bool:
+        """Whether ``url`` of this site is fetched through the browser."""
+        return self.render == "browser" and (self.render_url is None or self.render_url.search(url) is not None)
 
     @property
     def is_generic(self) -> bool:
@@ -215,7 +224,18 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
         profile=base.name if base else None,
         markers=check.markers(table.get("markers", {}), base.markers if base else Markers()),
         recognise_cms=recognise,
+        render=_render(table, check, base),
+        render_url=_inherit(table, "render_url", check.regex, base, None),
     )
+
+
+def _render(table: dict[str, Any], check: _Check, base: SiteProfile | None) -> str:
+    render = table.get("render", base.render if base else "http")
+    if render not in RENDER_MODES:
+        raise check.fail(f"render must be one of {', '.join(RENDER_MODES)}, not {render!r}")
+    if "render_url" in table and render != "browser":
+        raise check.fail('render_url needs render = "browser"')
+    return str(render)
 
 
 def _site_table(raw: Any, check: _Check, base: SiteProfile | None) -> dict[str, Any]:

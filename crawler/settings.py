@@ -116,6 +116,24 @@ TGWATCH_EXTRACT_START_METHOD = "forkserver"
 TGWATCH_CONDITIONAL_REQUESTS = True
 """Send If-None-Match/If-Modified-Since on re-checks, from the validators the archive keeps."""
 
+TGWATCH_CHROMIUM = os.environ.get("TGWATCH_CHROMIUM", "")
+"""Chromium (or Chrome) executable for sites with ``render = "browser"`` (env ``TGWATCH_CHROMIUM``).
+Empty: ``/usr/bin/chromium``, else ``chromium``, ``chromium-browser``, ``google-chrome`` on the PATH
+(``crawler.browser.chromium_path``). Playwright's own browser download is never used."""
+
+TGWATCH_BROWSER_TIMEOUT = 30.0
+"""Seconds a rendered page may take to load (navigation and its scripts' requests), and to launch."""
+
+TGWATCH_BROWSER_QUIET = 0.5
+"""A rendered page is read once, after its ``load`` event, none of its requests has been in flight
+for this many seconds: the data its scripts fetch have arrived and been rendered."""
+
+TGWATCH_BROWSER_PAGES = 4
+"""Rendered pages open at the same time (scrapy-playwright's pages per context)."""
+
+TGWATCH_BROWSER_CONTEXT_PAGES = 50
+"""Pages rendered in one browser context before it is closed and a fresh one opened."""
+
 TGWATCH_RETRY_BACKOFF = 1.0
 """Seconds to wait before the first retry; doubled for each further retry."""
 

@@ -33,6 +33,8 @@ def spider_class(profile: SiteProfile, config: Config | None = None) -> type[Sit
     words = re.split(r"[^A-Za-z0-9]+", profile.name)
     class_name = "".join(w.capitalize() for w in words) + "Spider"
     attrs = {"name": profile.name, "profile": profile, "config": config, "allowed_domains": start_hosts(profile)}
+    if profile.render == "browser":  # scrapy-playwright for this site's crawler only (crawler/browser.py)
+        attrs["custom_settings"] = {"ADDONS": {"crawler.browser.BrowserAddon": 0}, "TGWATCH_BROWSER_SITE": profile.name}
     return type(class_name, (SiteSpider,), attrs)
 
 

@@ -103,8 +103,9 @@ class Daemon:
         self.archive = app.archive()
         self.config = app.config
         path = app.config_path
+        browsers = frozenset(name for name, site in self.config.sites.items() if site.render == "browser")
         self.runner = CrawlRunner(self.archive, app.child_env(), str(path.resolve()) if path else None,
-                                  settings.runner, self.stopping)
+                                  settings.runner, self.stopping, browsers)
         self.dispatcher = Dispatcher(self.archive, self.config, settings.notify, logger, self.stopping)
         self.scheduler = build_scheduler(app.db_url, settings)
         self.lease = DaemonLease(self.archive)

@@ -65,8 +65,10 @@ class CrawlRunner:
         config_path: str | None,
         settings: RunnerSettings = RunnerSettings(),
         stopping: threading.Event | None = None,
+        browser_sites: frozenset[str] = frozenset(),
     ) -> None:
         self.archive = archive
+        self.browser_sites = browser_sites  # render = "browser": no RLIMIT_AS (Chromium reserves terabytes)
         self.env = env
         self.config_path = config_path
         self.settings = settings
@@ -81,7 +83,9 @@ class CrawlRunner:
     def run(self, site: str) -> RunReport:
         """Crawl ``site`` once; never raises for anything the child did."""
         env = dict(self.env)
-        limit = self.settings.memory_mb * 1024 * 1024
+        # Chromium reserves address space by the terabyte (V8's sandbox) and dies under any RLIMIT_AS;
+        # a browser crawl's memory is bounded by its own means instead (crawler/browser.py).
+        limit = 0 if site in self.browser_sites else self.settings.memory_mb * 1024 * 1024
         launched, clock = now(), time.monotonic()
         with tempfile.TemporaryFile() as out, self._log_file(site, launched) as err:
             proc = subprocess.Popen(

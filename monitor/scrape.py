@@ -45,9 +45,14 @@ def read_file(path: Path, *, max_bytes: int | None = None) -> bytes:
     return body  # binary content is judged by the read path, as for a fetched page
 
 
-def load_page(target: str, url: str | None, *, deadline: float | None = None) -> Page:
-    """Fetch an http(s) TARGET, or read a local file whose address is ``url`` (or its file: URL)."""
+def load_page(target: str, url: str | None, *, deadline: float | None = None, browser: bool = False) -> Page:
+    """Fetch an http(s) TARGET (rendered in Chromium with ``browser``), or read a local file whose
+    address is ``url`` (or its file: URL)."""
     if urlsplit(target).scheme in ("http", "https"):
+        if browser:
+            from crawler.render import render_page
+
+            return render_page(target)
         return fetch(target, deadline=deadline)
     if "://" in target:
         raise InputError(target, "unsupported URL scheme (only http and https are fetched)")
@@ -76,10 +81,12 @@ def render_text(article: Article) -> str:
 @click.option("--deadline", type=click.FloatRange(min=0.1), default=DEADLINE, show_default=True,
               help="Seconds the whole fetch of a URL may take (redirects, headers and body).")
 @click.option("--save", is_flag=True, help="Record the page in the archive (--db).")
+@click.option("--render", "in_browser", is_flag=True,
+              help="Render the page in Chromium first (the default for a site with render = \"browser\").")
 @format_option(json_alias=True)
 @click.pass_obj
 def command(app: AppContext, target: str, url: str | None, profile_name: str | None, deadline: float, save: bool,
-            fmt: str) -> None:
+            in_browser: bool, fmt: str) -> None:
     """Extract one article from a URL or a local HTML file and print it.
 
     --format table (the default) prints the metadata, then the text; json one object; csv a header
@@ -89,16 +96,20 @@ def command(app: AppContext, target: str, url: str | None, profile_name: str | N
     Example:
       tgwatch scrape https://tuyengiao.vn/some-report-139001 --json
       tgwatch scrape saved.html --url https://tuyengiao.vn/some-report-139001
+      tgwatch scrape https://tuyengiaodanvan.vn/some-report-65a1b2c3d4e5f60718293a4b --render
     """
     from crawler.profiles import profile_for_url, select_profile
     from crawler.worker import read_page
 
-    page = load_page(target, url, deadline=deadline)
-    address = url or page.url
     profile: SiteProfile | None
     if profile_name:
         profile = select_profile(profile_name, app.config)
     else:
+        profile = profile_for_url(url or target, app.config)
+    page = load_page(target, url, deadline=deadline,
+                     browser=in_browser or (profile is not None and profile.renders(url or target)))
+    address = url or page.url
+    if not profile_name and (url or target) != address:
         profile = profile_for_url(address, app.config)
     # known=True: when saving, the archive decides (a soft-404 of an article it never held is ignored)
     reading = read_page(replace(page, url=address), profile, fetched_at=datetime.now(VN_TZ), known=True)

@@ -99,3 +99,14 @@ class QueryError(TgwatchError):
     """A read-only query failed (syntax error, unknown table, time limit)."""
 
     exit_code = 2
+
+
+class BrowserMissing(TgwatchError):
+    """Pages are to be rendered in a browser and no Chromium executable was found (or the one named
+    by ``TGWATCH_CHROMIUM`` is not there)."""
+
+    exit_code = 2
+
+    def __init__(self, what: str, hint: str) -> None:
+        super().__init__(f"{what}: pages are rendered in a browser, but no Chromium was found: {hint}")
+        self.what = what

@@ -98,10 +98,12 @@ def flagged(db: str) -> Flags:
     return dict(out)
 
 
-def expected_flags(sites: list[str] | None = None, *, through: str = "v2") -> Flags:
-    """What a crawl of v1 then v2 (twice) must have flagged, from ``fixtures/scenario.json``."""
+def expected_flags(sites: list[str] | None = None, *, through: str = "v2",
+                   scenario: dict[str, Any] | None = None) -> Flags:
+    """What a crawl of v1 then v2 (twice) must have flagged, from ``fixtures/scenario.json`` (or
+    ``scenario``: the browser sites' ``load_browser_scenario()``)."""
     out: Flags = {}
-    for site, entries in load_scenario().items():
+    for site, entries in (scenario or load_scenario()).items():
         if sites and site not in sites:
             continue
         for path, entry in entries.items():
@@ -123,10 +125,11 @@ def expected_flags(sites: list[str] | None = None, *, through: str = "v2") -> Fl
     return out
 
 
-def live_paths(version: str, sites: list[str] | None = None) -> set[tuple[str, str]]:
+def live_paths(version: str, sites: list[str] | None = None,
+               scenario: dict[str, Any] | None = None) -> set[tuple[str, str]]:
     """(site, ``key_of`` path) of every article live in ``version``."""
     live = set()
-    for site, entries in load_scenario().items():
+    for site, entries in (scenario or load_scenario()).items():
         if sites and site not in sites:
             continue
         for path, entry in entries.items():

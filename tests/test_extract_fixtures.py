@@ -29,7 +29,8 @@ from storage.content import normalise_text
 
 BASE = "http://127.0.0.1:8000"
 VERSIONS = ("v1", "v2")
-GOLD_FILES = sorted(GOLD_DIR.glob("v*/*/*.json"))
+GOLD_FILES = [p for p in sorted(GOLD_DIR.glob("v*/*/*.json")) if "render" not in json.loads(p.read_text("utf-8"))]
+"""Pages a fetch can read (the client-rendered site's shells are read through a browser: test_browser_crawl)."""
 NO_PROFILE = builtin_profiles()[GENERIC]
 """Generic mode: no selectors and no CMS family recognised (``extract(..., None)`` would recognise one)."""
 
@@ -174,6 +175,8 @@ def non_article_pages() -> list[tuple[str, str]]:
             rel = file.relative_to(base).as_posix()
             if not file.is_file() or "/" not in rel or file.name in ("robots.txt", "routes.json"):
                 continue
+            if file.suffix == ".js" or file.read_bytes()[:1] in (b"{", b"["):
+                continue  # an application's script, its API's JSON answers
             path, _, query = rel.removesuffix("index.html").partition("@")
             url = "/" + path + (f"?{query}" if query else "")
             if rel not in articles and not any(url.startswith(t) for t in traps):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import json
 import re
 import tomllib
 import unicodedata
@@ -16,13 +17,14 @@ import pytest
 
 from fixtures.build import build
 from fixtures.config import site_config
-from fixtures.gold import fold, load_gold, load_scenario, robots_traps
+from fixtures.gold import fold, load_browser_scenario, load_gold, load_scenario, robots_traps
 from fixtures.model import load_sites
 from fixtures.pages import template_of
 from fixtures.testing import FixtureServer
 from fixtures.tree import GOLD_DIR, SCENARIO_FILE, SITES_DIR, file_for, load_routes
 
 SITES = {s.name: s for s in load_sites()}
+BROWSER_SITES = {name for name, site in SITES.items() if site.render}
 GOLD = {v: load_gold(v) for v in ("v1", "v2")}
 SCENARIO = load_scenario()
 
@@ -69,7 +71,7 @@ def test_server_serves_an_article_as_utf8_html(fixture_server: FixtureServer) ->
 
 def test_config_file_points_at_the_server(fixture_server: FixtureServer) -> None:
     config = tomllib.loads(fixture_server.config_file.read_text("utf-8"))["sites"]
-    assert {s["name"] for s in config} == set(SITES)
+    assert {s["name"] for s in config} == set(SITES) - BROWSER_SITES  # those come only when named
     assert all(u.startswith(fixture_server.url) for s in config for u in s["start_urls"])
 
 
@@ -226,7 +228,9 @@ def test_scenario_covers_every_article_and_agrees_with_gold() -> None:
     v2 = {(g["site"], g["url"]) for g in GOLD["v2"]}
     scenario = {(site, url): e for site, entries in SCENARIO.items() for url, e in entries.items()}
     assert v1 | v2 == set(scenario)
-    assert sum(len(s.entries) for s in SITES.values()) == len(scenario)
+    assert sum(len(s.entries) for s in SITES.values() if not s.render) == len(scenario)
+    browser = load_browser_scenario()
+    assert set(browser) == BROWSER_SITES and sum(len(SITES[s].entries) for s in browser) == sum(map(len, browser.values()))
     for key, entry in scenario.items():
         assert entry["verdict"] in {"new", "edited", "removed", "unchanged"}
         assert (key in v1) == (entry["verdict"] != "new")
@@ -315,6 +319,8 @@ def test_load_gold_filters_by_site_and_refuses_unknown_versions() -> None:
 def test_routes_json_lists_every_removed_article() -> None:
     routes = load_routes(SITES_DIR / "v2")["routes"]
     removed = {url for _, url, _ in by_verdict("removed")}
+    removed |= {url for entries in load_browser_scenario().values() for url, e in entries.items()
+                if e["verdict"] == "removed"}
     assert removed == set(routes)
 
 
@@ -323,7 +329,7 @@ def test_routes_json_lists_every_removed_article() -> None:
 def test_site_config_regexes_split_articles_from_listings() -> None:
     base = "http://127.0.0.1:8000/"
     config = tomllib.loads(site_config(base))["sites"]
-    assert [s["name"] for s in config] == sorted(SITES)
+    assert [s["name"] for s in config] == sorted(set(SITES) - BROWSER_SITES)
     assert {s["profile"] for s in config} == {"tuyengiao", "portal", "nukeviet", "aspnet", "dotnetnuke", "wordpress",
                                               "joomla", "drupal", "liferay", "tuyengiaodanvan"}
     for site in config:
@@ -349,3 +355,16 @@ def test_listings_paginate_and_link_the_next_page(fixture_server: FixtureServer)
             paged = [p for p in pages if re.search(r"page[=/-]\d+|PageID/\d+|start=\d+|_cur=\d+", p, re.IGNORECASE)]
             assert paged, site["name"]
             assert all(http.get(p).status_code == 200 for p in paged)
+
+
+def test_client_rendered_pages_hold_no_article_and_no_link() -> None:
+    """The browser-only site: every page is the same shell; the article and its links exist only in
+    the JSON answers its script fetches."""
+    records = [g for v in ("v1", "v2") for g in load_gold(v, render="browser")]
+    assert records and {g["site"] for g in records} == BROWSER_SITES
+    for record in records:
+        html = Path(record["file"]).read_text("utf-8")
+        assert "<a " not in html and record["title"] not in html
+        assert not any(line[:40] in html for line in record["text_lines"])
+        api = Path(record["file"]).parent / "api" / "blogs" / record["url"].rsplit("-", 1)[1]
+        assert record["title"] in json.loads(api.read_text("utf-8"))["data"]["title"]

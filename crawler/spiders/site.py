@@ -167,14 +167,14 @@ class SiteSpider(Spider):
             return None
         self.listing_urls.add(url)
         return Request(url, callback=self.parse_listing, errback=self.listing_failed,
-                       meta={"tgwatch_kind": "listing"})
+                       meta={"tgwatch_kind": "listing", "playwright": self.profile.renders(url)})
 
     def article_request(self, url: str, *, known: KnownArticle | None = None) -> Request:
         """A check of ``url``; for a known article, with the validators the archive holds."""
         self.checked.add(canonical_url(url))
         meta: dict[str, Any] = {"tgwatch_kind": "article", "tgwatch_known": known is not None,
-                                "handle_httpstatus_list": ARTICLE_STATUSES}
-        if known is not None:
+                                "handle_httpstatus_list": ARTICLE_STATUSES, "playwright": self.profile.renders(url)}
+        if known is not None and not meta["playwright"]:  # a rendered page is more than its HTML's validators
             meta["tgwatch_validators"] = Validators(known.etag, known.last_modified)
         return Request(url, callback=self.parse_article, errback=self.check_failed, meta=meta, priority=1)
 

@@ -7,48 +7,36 @@ browser fails the test (``.ci/run`` installs it); elsewhere the test skips with 
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from crawler.chromium import CHROMIUM_ARGS, INSTALL_HINT, chromium_path
 from tests.conftest import in_ci
 
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-default-apps",
-    "--disable-sync",
-    "--no-first-run",
-    "--metrics-recording-only",
-    "--mute-audio",
-]
+
+def require_chromium() -> str:
+    """The system's Chromium (the one the product finds); under CI=true its absence fails the test."""
+    path = chromium_path()
+    if path is None:
+        message = f"no Chromium: {INSTALL_HINT}"
+        if in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return path
 
 
-def chromium_path() -> str | None:
-    configured = os.environ.get("TGWATCH_CHROMIUM")
-    for candidate in (configured, "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """Path of the Chromium executable the crawl's browser mode will launch."""
+    return require_chromium()
 
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """A launched headless Chromium (a Playwright ``Browser``)."""
-    path = chromium_path()
-    if path is None:
-        message = "Chromium not found at /usr/bin/chromium (apt-get install -y chromium)"
-        if in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+    path = require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
