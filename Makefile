@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo lint test bench bench-daemon bench-echoes clean
+.PHONY: install browser demo lint test bench bench-daemon bench-echoes bench-browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-echoes: $(STAMP)
 
 bench-daemon: $(STAMP)
 	$(BIN)/python -m bench.daemon
+
+bench-browser: $(STAMP) browser
+	$(BIN)/python -m bench.browser
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

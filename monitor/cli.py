@@ -34,8 +34,16 @@ COMMAND_MODULES = (
     "monitor.serve",
     "monitor.export",
     "monitor.report",
+    "monitor.imports",
 )
 """Modules holding one command each (as ``command``), named like the command; imported on use."""
+NAMED = {"imports": "import"}
+"""Commands whose name is not their module's (``import`` is a Python keyword)."""
+
+
+def _command_name(module: str) -> str:
+    last = module.rsplit(".", 1)[1]
+    return NAMED.get(last, last)
 
 
 class TgwatchGroup(click.Group):
@@ -46,12 +54,13 @@ class TgwatchGroup(click.Group):
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *(m.rsplit(".", 1)[1] for m in COMMAND_MODULES)})
+        return sorted({*super().list_commands(ctx), *map(_command_name, COMMAND_MODULES)})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
-        if command is None and f"monitor.{cmd_name}" in COMMAND_MODULES:
-            command = importlib.import_module(f"monitor.{cmd_name}").command
+        module = next((m for m in COMMAND_MODULES if _command_name(m) == cmd_name), None)
+        if command is None and module is not None:
+            command = importlib.import_module(module).command
             self.add_command(command)
         return command
 
