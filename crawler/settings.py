@@ -124,6 +124,10 @@ Empty: ``/usr/bin/chromium``, else ``chromium``, ``chromium-browser``, ``google-
 TGWATCH_BROWSER_TIMEOUT = 30.0
 """Seconds a rendered page may take to load (navigation and its scripts' requests), and to launch."""
 
+TGWATCH_BROWSER_SITE = ""
+"""Set by the spider loader on the crawler of a site with ``render = "browser"`` (its name), so that
+a missing Chromium is reported for that site; not a setting to give by hand."""
+
 TGWATCH_BROWSER_QUIET = 0.5
 """A rendered page is read once, after its ``load`` event, none of its requests has been in flight
 for this many seconds: the data its scripts fetch have arrived and been rendered."""
