@@ -98,7 +98,7 @@ class SiteProfile:
     markers: Markers = field(default_factory=Markers)
     recognise_cms: bool = True
     render: str = "http"  # "browser": pages are fetched through Chromium (crawler/browser.py)
-    render_url: re.Pattern[str] | None = None  # with render = "browser": only URLs it matches
+    render_url: UrlPattern | None = None  # with render = "browser": only URLs it matches
 
     def renders(self, url: str) -> bool:
         """Whether ``url`` of this site is fetched through the browser."""
