@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	test -x $(VENV)/pywb/bin/python || $(PYTHON) -m venv $(VENV)/pywb
+	$(VENV)/pywb/bin/python -m pip install --quiet 'pywb>=2.8'
 	touch $(STAMP)
 
 install: $(STAMP)

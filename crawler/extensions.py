@@ -100,6 +100,9 @@ class ArchiveRun:
         if not url:
             raise NotConfigured("TGWATCH_DB is empty: nothing to record into")
         ext = cls(crawler, url)
+        if crawler.settings.get("TGWATCH_REDIS"):  # a fleet worker: runs belong to the crawls it serves
+            crawler.signals.connect(ext.worker_closed, signal=signals.spider_closed)
+            return ext
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
@@ -131,6 +134,9 @@ class ArchiveRun:
             return
         self.crawler.stats.inc_value("tgwatch/pages")
         self.crawler.stats.inc_value(f"tgwatch/pages/{kind}")
+
+    def worker_closed(self, spider: Spider, reason: str) -> None:
+        release_archive(self.url)
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self._heartbeat is not None and self._heartbeat.running:

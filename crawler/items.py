@@ -38,3 +38,5 @@ class ArticleCheck:
     observation: Observation | None = None
     page: Page | None = field(default=None, repr=False)
     verdict: str | None = None  # what recording it did (``storage.observation.Verdict``)
+    run_id: int | None = None  # the crawl run it belongs to, when not the crawler's own (a fleet crawl)
+    lease: str | None = None  # the frontier lease it answers (``crawler.fleet``), acknowledged once recorded

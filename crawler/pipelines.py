@@ -9,12 +9,13 @@ transaction per observation) and counts the verdicts in the crawl stats (``tgwat
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.utils.asyncio import run_in_thread
+from scrapy.utils.asyncio import run_in_thread, sleep
 
 from crawler.extensions import ArchiveRun
 from crawler.items import ArticleCheck, Page
@@ -98,6 +99,7 @@ class RecordPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.retry_for = crawler.settings.getfloat("TGWATCH_RECORD_RETRY")
         self.run: ArchiveRun | None = None
         self.writer: ThreadPoolExecutor | None = None
 
@@ -119,13 +121,25 @@ class RecordPipeline:
         if not isinstance(item, ArticleCheck) or item.observation is None:
             return item
         assert self.run is not None and self.writer is not None
-        archive, run_id = self.run.archive, self.run.run_id
-        future = self.writer.submit(archive.record, item.site, item.url, item.observation, run_id=run_id)
-        try:
-            verdict = await wait_for(future)
-        except ArchiveError as exc:
-            self.crawler.stats.inc_value("tgwatch/record_errors")
-            raise DropItem(f"{item.url}: not recorded: {exc}") from None
+        archive, run_id = self.run.archive, item.run_id if item.run_id is not None else self.run.run_id
+        deadline = time.monotonic() + self.retry_for
+        wait = 0.5
+        while True:
+            future = self.writer.submit(archive.record, item.site, item.url, item.observation, run_id=run_id)
+            try:
+                verdict = await wait_for(future)
+                break
+            except ArchiveError as exc:
+                self.crawler.stats.inc_value("tgwatch/record_errors")
+                if time.monotonic() + wait > deadline:
+                    if self.retry_for > 0:  # a worker: the check goes back to the frontier
+                        from crawler.fleet import ArchiveUnavailable
+
+                        raise ArchiveUnavailable(f"{item.url}: not recorded: {exc}") from None
+                    raise DropItem(f"{item.url}: not recorded: {exc}") from None
+                logger.warning("%s: archive unavailable, retrying in %.1f s: %s", item.url, wait, exc)
+                await sleep(wait)
+                wait = min(wait * 2, 10.0)
         item.verdict = str(verdict)
         self.crawler.stats.inc_value(f"tgwatch/verdict/{verdict}")
         level = logging.INFO if verdict in NOTABLE else logging.DEBUG

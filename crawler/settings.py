@@ -143,3 +143,28 @@ TGWATCH_RETRY_BACKOFF = 1.0
 
 TGWATCH_RETRY_BACKOFF_MAX = 30.0
 """Longest wait before a retry (seconds)."""
+
+# --- a fleet of workers on a shared frontier (crawler/fleet.py, crawler/frontier.py) ---------------
+TGWATCH_REDIS = os.environ.get("TGWATCH_REDIS", "")
+"""Redis URL of the shared crawl frontier (env ``TGWATCH_REDIS``). Set, a crawl is a fleet worker:
+``tgwatch worker`` takes its requests from the frontier instead of starting them itself."""
+
+TGWATCH_REDIS_PREFIX = os.environ.get("TGWATCH_REDIS_PREFIX", "tgwatch")
+"""Prefix of every frontier key in Redis (env ``TGWATCH_REDIS_PREFIX``): fleets may share a server."""
+
+TGWATCH_REDIS_TIMEOUT = 5.0
+"""Seconds a Redis call may take (connect and answer) before it counts as Redis being away."""
+
+TGWATCH_FLEET_VISIBILITY = 60.0
+"""Seconds a taken request stays leased without its worker renewing the lease (every quarter of
+it): after that, the request is given back to the frontier for another worker."""
+
+TGWATCH_FLEET_PREFETCH = 8
+"""Most requests of one site a worker holds (taken, not yet acknowledged) at a time."""
+
+TGWATCH_FLEET_POLL = 0.2
+"""Seconds between a worker's looks at the frontier when it has room for more requests."""
+
+TGWATCH_RECORD_RETRY = 0.0
+"""Seconds to keep retrying an observation the archive cannot take (the server is away); 0: no
+retry. ``tgwatch worker`` sets 600: a short PostgreSQL outage delays recording, it loses nothing."""

@@ -28,26 +28,34 @@ def start_hosts(profile: SiteProfile) -> list[str]:
     return list(dict.fromkeys(h for h in hosts if h))
 
 
-def spider_class(profile: SiteProfile, config: Config | None = None) -> type[SiteSpider]:
-    """The generic spider bound to one site's profile (``config``: the other sites, for ownership)."""
+def spider_class(profile: SiteProfile, config: Config | None = None,
+                 base: type[SiteSpider] = SiteSpider) -> type[SiteSpider]:
+    """The generic spider bound to one site's profile (``config``: the other sites, for ownership;
+    ``base``: ``SiteSpider``, or the fleet worker's ``FleetSiteSpider``)."""
     words = re.split(r"[^A-Za-z0-9]+", profile.name)
     class_name = "".join(w.capitalize() for w in words) + "Spider"
     attrs = {"name": profile.name, "profile": profile, "config": config, "allowed_domains": start_hosts(profile)}
     if profile.render == "browser":  # scrapy-playwright for this site's crawler only (crawler/browser.py)
         attrs["custom_settings"] = {"ADDONS": {"crawler.browser.BrowserAddon": 0}, "TGWATCH_BROWSER_SITE": profile.name}
-    return type(class_name, (SiteSpider,), attrs)
+    return type(class_name, (base,), attrs)
 
 
 class SiteSpiderLoader:
     """``SpiderLoaderProtocol`` over the configured sites."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, base: type[SiteSpider] = SiteSpider) -> None:
         self.config = config
-        self._spiders = {name: spider_class(profile, config) for name, profile in config.sites.items()}
+        self._spiders = {name: spider_class(profile, config, base) for name, profile in config.sites.items()}
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
-        return cls(load_config(config_path(settings.get("TGWATCH_CONFIG"))))
+        """A fleet worker (TGWATCH_REDIS set) gets spiders that take their requests from the frontier."""
+        base = SiteSpider
+        if settings.get("TGWATCH_REDIS"):
+            from crawler.fleet import FleetSiteSpider
+
+            base = FleetSiteSpider
+        return cls(load_config(config_path(settings.get("TGWATCH_CONFIG"))), base)
 
     def load(self, spider_name: str) -> type[SiteSpider]:
         try:

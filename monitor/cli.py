@@ -35,6 +35,8 @@ COMMAND_MODULES = (
     "monitor.export",
     "monitor.report",
     "monitor.imports",
+    "monitor.worker",
+    "monitor.enqueue",
 )
 """Modules holding one command each (as ``command``), named like the command; imported on use."""
 NAMED = {"imports": "import"}

@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.context import AppContext
 from monitor.crawl import parse_overrides
+from monitor.fleet import redis_options
 from monitor.logs import LOG_FORMATS, log_event, setup_logging
 from monitor.notify import Dispatcher, NotifySettings
 from monitor.runner import CrawlRunner, RunnerSettings
@@ -57,6 +58,9 @@ class DaemonSettings:
     jobs: JobOptions = field(default_factory=JobOptions)
     runner: RunnerSettings = field(default_factory=RunnerSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    redis: str | None = None
+    """The shared frontier: set, each due crawl is queued there for the workers instead of run here."""
+    redis_prefix: str = "tgwatch"
 
 
 _ACTIVE: Daemon | None = None
@@ -109,6 +113,12 @@ class Daemon:
         self.dispatcher = Dispatcher(self.archive, self.config, settings.notify, logger, self.stopping)
         self.scheduler = build_scheduler(app.db_url, settings)
         self.lease = DaemonLease(self.archive)
+        self.frontier = None
+        if settings.redis:
+            from monitor.fleet import connect_frontier, require_shared_archive
+
+            require_shared_archive(app.db_url)
+            self.frontier = connect_frontier(settings.redis, settings.redis_prefix)
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
 
     def crawl(self, site: str) -> None:
@@ -124,6 +134,9 @@ class Daemon:
                 self._crawls.notify_all()
 
     def _crawl(self, site: str) -> None:
+        if self.frontier is not None:
+            self._enqueue(site)
+            return
         log_event(self.log, "crawl.started", site=site)
         try:
             report = self.runner.run(site)
@@ -135,6 +148,31 @@ class Daemon:
         counts: dict[str, Any] = dict(report.counts)
         log_event(self.log, "crawl.finished", level, site=site, run_id=report.run_id, outcome=report.outcome,
                   seconds=report.seconds, **counts, error=report.error, summary=report.summary)
+        if not self.stopping.is_set():
+            self.kick_dispatch()
+
+    def _enqueue(self, site: str) -> None:
+        """Queue the site's crawl in the shared frontier (at most one open crawl per site)."""
+        from crawler.fleet import close_crawl, enqueue_crawl
+        from crawler.run import crawl_settings
+
+        assert self.frontier is not None
+        try:
+            for state in self.frontier.open_crawls():
+                if state.site == site and state.done:
+                    close_crawl(self.frontier, self.archive, state.id)
+                elif state.site == site:
+                    log_event(self.log, "crawl.skipped", site=site, crawl=state.id, pending=state.pending,
+                              reason="the previous crawl is still in the frontier")
+                    return
+            profile = self.config.sites[site]
+            settings = crawl_settings(overrides=parse_overrides(self.settings.runner.crawl_settings))
+            crawl = enqueue_crawl(self.frontier, self.archive, profile, profile.recheck, settings)
+        except Exception as exc:  # Redis or the archive away: the next run tries again
+            log_event(self.log, "crawl.error", logging.ERROR, exc_info=True, site=site,
+                      error=f"{type(exc).__name__}: {exc}")
+            return
+        log_event(self.log, "crawl.enqueued", site=site, crawl=crawl)
         if not self.stopping.is_set():
             self.kick_dispatch()
 
@@ -259,15 +297,20 @@ class Daemon:
               help="One line per event: key=value text, or one JSON object per line.")
 @click.option("--standby", is_flag=True,
               help="If another daemon runs on this archive, wait and take over when it stops (else refuse).")
+@redis_options(required=False)
 @click.pass_obj
 def command(app: AppContext, default_schedule: str, crawl_timeout: float, crawl_memory: int, workers: int,
             jitter: float, misfire_grace: int, notify_retry: float, notify_interval: float,
-            crawl_settings: tuple[str, ...], crawl_logs: str | None, log_format: str, standby: bool) -> None:
+            crawl_settings: tuple[str, ...], crawl_logs: str | None, log_format: str, standby: bool,
+            redis_url: str | None, redis_prefix: str) -> None:
     """Crawl the configured sites on their schedules and send notifications, until stopped.
 
     \b
     Example:
       tgwatch --config tgwatch.toml daemon --default-schedule "every 30 minutes" --log-format json
+      tgwatch --db postgresql://tgwatch@db/archive daemon --redis redis://frontier:6379/0
+
+    With --redis, each due crawl is queued in the shared frontier for `tgwatch worker`s.
     """
     try:
         make_trigger(default_schedule, 0, UTC)
@@ -284,6 +327,8 @@ def command(app: AppContext, default_schedule: str, crawl_timeout: float, crawl_
         runner=replace(defaults.runner, timeout=crawl_timeout, memory_mb=crawl_memory,
                        crawl_settings=crawl_settings, log_dir=crawl_logs),
         notify=replace(defaults.notify, retry=notify_retry, interval=notify_interval),
+        redis=redis_url,
+        redis_prefix=redis_prefix,
     )
     logger = setup_logging(log_format)
     Daemon(app, settings, logger).run()

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from monitor.context import AppContext
+from monitor.fleet import redis_options
 from monitor.output import echo, format_option, json_document, render
 from monitor.schedule import crawl_job_id
 from storage.content import VN_TZ
@@ -34,6 +35,45 @@ def collect(app: AppContext) -> dict[str, Any]:
         "notifications": outbox,
         "sites": statuses,
     }
+
+
+LIVE_WITHIN = 60.0
+"""A worker whose last heartbeat is older than this (seconds) is not shown as live."""
+
+
+def collect_frontier(redis_url: str, prefix: str, configured: list[str]) -> dict[str, Any]:
+    """The shared frontier: per site queued / due / in flight, the open crawls, the live workers."""
+    from monitor.fleet import connect_frontier, safe_redis_url
+
+    frontier = connect_frontier(redis_url, prefix)
+    try:
+        sites = sorted({*configured, *frontier.sites()})
+        return {
+            "redis": safe_redis_url(redis_url),
+            "prefix": prefix,
+            "sites": [asdict(frontier.site_status(site)) for site in sites],
+            "crawls": [asdict(state) for state in frontier.open_crawls()],
+            "workers": [{"worker": worker, "seconds_since_heartbeat": round(age, 1), **info}
+                        for worker, age, info in frontier.workers(LIVE_WITHIN)],
+        }
+    finally:
+        frontier.close()
+
+
+def render_frontier(frontier: dict[str, Any]) -> list[str]:
+    lines = ["", f"frontier       {frontier['redis']} (prefix {frontier['prefix']})"]
+    for site in frontier["sites"]:
+        lines.append(f"  {site['site']:<20} queued {site['queued']}, in flight {site['in_flight']}, "
+                     f"due {site['due']} of {site['known']} known")
+    for crawl in frontier["crawls"]:
+        lines.append(f"  crawl {crawl['id']} of {crawl['site']} (run {crawl['run']}): {crawl['pending']} pending")
+    workers = frontier["workers"]
+    lines.append(f"  workers        {len(workers)} live")
+    for worker in workers:
+        held = sum(int(v) for k, v in worker.items() if k.startswith("held:"))
+        lines.append(f"    {worker['worker']:<30} heartbeat {worker['seconds_since_heartbeat']:.1f} s ago, "
+                     f"{held} requests held")
+    return lines
 
 
 def _when(value: datetime | None) -> str:
@@ -60,6 +100,8 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(f"  next run   {_when(status.next_run) if status.next_run else 'not scheduled'}")
         for index, failure in enumerate(status.failures):
             lines.append(f"  {'failures' if index == 0 else '':<9}  {_run_text(failure)}")
+    if report.get("frontier"):
+        lines += render_frontier(report["frontier"])
     return "\n".join(lines)
 
 
@@ -78,8 +120,9 @@ def site_rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
 
 @click.command("status")
 @format_option(json_alias=True)
+@redis_options(required=False)
 @click.pass_obj
-def command(app: AppContext, fmt: str) -> None:
+def command(app: AppContext, fmt: str, redis_url: str | None, redis_prefix: str) -> None:
     """Show, per site, the last crawl, the next one, and recent failures.
 
     --format table (the default) is a report for reading; json is one object (archive, notifications
@@ -90,8 +133,14 @@ def command(app: AppContext, fmt: str) -> None:
       tgwatch status
       tgwatch --db postgresql://tgwatch@db/tgwatch status --json
       tgwatch status --format csv
+      tgwatch status --redis redis://frontier:6379/0
+
+    With --redis (env TGWATCH_REDIS), also the shared frontier: per site what is queued, in
+    flight and due, the open crawls, and the live workers (by heartbeat).
     """
     report = collect(app)
+    if redis_url:
+        report["frontier"] = collect_frontier(redis_url, redis_prefix, list(app.config.sites))
     if fmt == "json":
         json_document({**report, "sites": [asdict(s) for s in report["sites"]]})
     elif fmt == "csv":

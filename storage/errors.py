@@ -110,3 +110,10 @@ class BrowserMissing(TgwatchError):
     def __init__(self, what: str, hint: str) -> None:
         super().__init__(f"{what}: pages are rendered in a browser, but no Chromium was found: {hint}")
         self.what = what
+
+
+class FrontierError(TgwatchError):
+    """The shared crawl frontier (Redis) cannot be used, or a fleet command was given an archive
+    several machines cannot share."""
+
+    exit_code = 6

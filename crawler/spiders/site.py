@@ -214,7 +214,7 @@ class SiteSpider(Spider):
                 self.crawler.stats.inc_value("tgwatch/article_links")
                 key = canonical_url(url)
                 listed.append(key)
-                if key in self.known_urls or key in self.scheduled:
+                if not self.should_check(key):
                     continue
                 if not self.article_requests.take(response.url):
                     self.listing_log.truncated = True  # unchecked articles: the crawl's reach ends here
@@ -245,6 +245,11 @@ class SiteSpider(Spider):
         self.crawler.stats.inc_value(f"tgwatch/capped/{setting}")
         if self.crawler.stats.get_value(f"tgwatch/capped/{setting}") == 1:
             logger.warning("%s: %s (%s); the rest waits for the next crawl", self.name, message, setting)
+
+    def should_check(self, key: str) -> bool:
+        """A link to article ``key`` found on a listing: check it unless it is known (the
+        re-checks see to known articles) or already scheduled in this crawl."""
+        return key not in self.known_urls and key not in self.scheduled
 
     def listing_failed(self, failure: Failure) -> None:
         """A listing page that could not be read: 5xx, 4xx (``HttpError``), time-out, reset. Robots.txt

@@ -1,7 +1,7 @@
 """Fixtures for the real PostgreSQL and Redis servers.
 
-``pg_url`` serves the storage, crawl, daemon and SQL tests. ``redis_url`` is ready for the
-scale-out work (a shared crawl frontier); no test uses it yet, so the suite needs no Redis today.
+``pg_url`` serves the storage, crawl, daemon and SQL tests; ``redis_url`` the fleet tests (a
+shared crawl frontier; each test keeps to a key prefix of its own, ``tests/fleet_helpers.py``).
 """
 
 from __future__ import annotations

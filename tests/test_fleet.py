@@ -1,0 +1,169 @@
+"""``tgwatch worker`` / ``tgwatch enqueue``: several workers on a shared Redis frontier, one
+PostgreSQL archive (the real servers; a key prefix of each test's own).
+
+Acceptance: three workers crawling the fixture sites v1 -> v2 -> v2 flag exactly the scenario,
+as one local ``tgwatch crawl`` does (tests/test_crawl_scenario.py), with no duplicate version or
+change; a worker SIGKILLed mid-crawl loses nothing; a fleet command given a SQLite archive or
+an unreachable Redis says so in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.frontier import Frontier
+from fixtures.testing import FixtureServer
+from tests.crawl_helpers import counts, expected_flags, flagged, live_paths, query, tgwatch, write_config
+from tests.fleet_helpers import Workers, enqueue, frontier_of
+from tests.plugins.archive import _pg_schema_url
+
+
+@pytest.fixture
+def pg_archive(pg_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema of the test's own (the archive every worker records into)."""
+    yield from _pg_schema_url(pg_url)
+
+
+@pytest.fixture
+def frontier(redis_url: str) -> Iterator[Frontier]:
+    with frontier_of(redis_url) as frontier:
+        yield frontier
+
+
+def duplicates(db: str) -> list[tuple[object, ...]]:
+    """Versions or changes recorded twice for one article (same version number, or the same
+    change kind to the same version)."""
+    return query(db, """
+        SELECT 'version', article_id, CAST(version AS TEXT) FROM versions
+        GROUP BY article_id, version HAVING count(*) > 1
+        UNION ALL
+        SELECT 'change', article_id, kind || ':' || coalesce(to_version, 0) FROM changes
+        GROUP BY article_id, kind, to_version HAVING count(*) > 1""")
+
+
+def test_three_workers_flag_exactly_the_scenario(pg_archive: str, redis_url: str, frontier: Frontier,
+                                                 fresh_fixture_server: FixtureServer,
+                                                 tmp_path: Path) -> None:
+    config = write_config(tmp_path, fresh_fixture_server)
+    with Workers(pg_archive, config, redis_url, frontier.prefix, tmp_path) as workers:
+        workers.start(3)
+        try:
+            first = enqueue(pg_archive, config, redis_url, frontier.prefix)
+            fresh_fixture_server.set_version("v2")
+            second = enqueue(pg_archive, config, redis_url, frontier.prefix)
+            third = enqueue(pg_archive, config, redis_url, frontier.prefix)
+        except AssertionError:
+            raise AssertionError(workers.logs()) from None
+        before = counts(pg_archive)
+        fourth = enqueue(pg_archive, config, redis_url, frontier.prefix)  # nothing changed since
+        assert counts(pg_archive) == before
+        status = json.loads(tgwatch(pg_archive, "status", "--json", "--redis", redis_url, "--redis-prefix",
+                                    frontier.prefix, config=config).stdout)["frontier"]
+        text = tgwatch(pg_archive, "status", "--redis", redis_url, "--redis-prefix", frontier.prefix,
+                       config=config).stdout
+    assert len(status["workers"]) == 3 and status["crawls"] == []
+    sites = {s["site"]: s for s in status["sites"]}
+    for site in ("longan", "quangtri", "tuyengiao"):  # nothing left over; every article URL has a due time
+        assert (sites[site]["queued"], sites[site]["in_flight"]) == (0, 0)
+        assert sites[site]["known"] >= sum(1 for s, _ in live_paths("v1") | live_paths("v2") if s == site)
+    assert "workers        3 live" in text and "queued 0, in flight 0" in text, text
+    assert first.startswith(f"pages fetched 64, new {len(live_paths('v1'))}, edited 0,"), first
+    assert "new 6, edited 15, unchanged 12, removed 0, failed checks 0" in second, second
+    assert "new 0, edited 0, unchanged 33, removed 12, failed checks 0" in third, third
+    assert "new 0, edited 0, unchanged 45, removed 0, failed checks 0" in fourth, fourth  # 33 live + 12 removed
+    assert flagged(pg_archive) == expected_flags()
+    assert duplicates(pg_archive) == []
+    rows = query(pg_archive, "SELECT site, url FROM articles WHERE removed_at IS NULL")
+    assert {(site, u.split("/", 3)[-1]) for site, u in rows} == {(s, p.lstrip("/")) for s, p in live_paths("v2")}
+    runs = query(pg_archive, "SELECT outcome, count(*) FROM crawl_runs GROUP BY outcome")
+    assert runs == [("ok", 4 * 3)]  # one run per site and crawl, each booked by whoever finished it
+    for n in range(3):
+        assert "Traceback" not in workers.log(n) and " ERROR: " not in workers.log(n), workers.log(n)[-3000:]
+    # the frontier is empty again, every known article has a due time
+    for site in ("longan", "quangtri", "tuyengiao"):
+        status = frontier.site_status(site)
+        assert (status.queued, status.in_flight) == (0, 0)
+
+
+def test_a_worker_killed_mid_crawl_loses_nothing(pg_archive: str, redis_url: str, frontier: Frontier,
+                                                 fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
+    """SIGKILL while it holds requests: they come back after the visibility time-out and the
+    others do them; the archive is what one worker makes of the scenario."""
+    config = write_config(tmp_path, fresh_fixture_server)
+    # every article page answers after a while: the victim is sure to die holding some
+    for site in ("longan", "quangtri", "tuyengiao"):
+        fresh_fixture_server.fault(f"/{site}/", "delay", count=-1, seconds=0.3)
+    with Workers(pg_archive, config, redis_url, frontier.prefix, tmp_path) as workers:
+        victim, *_ = workers.start(3)
+        import subprocess
+        import sys
+
+        from tests.crawl_helpers import ROOT
+
+        waiter = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--db", pg_archive, "--config", str(config),
+                                   "enqueue", "--redis", redis_url, "--redis-prefix", frontier.prefix, "--recheck",
+                                   "all", "--wait", "--timeout", "150"], cwd=ROOT, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        held = 0
+        while time.monotonic() < deadline and not held:
+            for _worker, _age, info in frontier.workers(alive_within=30):
+                if info.get("pid") == str(victim.pid):
+                    held = sum(int(v) for k, v in info.items() if k.startswith("held:"))
+            time.sleep(0.05)
+        assert held, workers.logs()
+        workers.kill(victim)
+        out, err = waiter.communicate(timeout=180)
+        assert waiter.returncode == 0, err + workers.logs()
+        fresh_fixture_server.clear_faults()
+        fresh_fixture_server.set_version("v2")
+        enqueue(pg_archive, config, redis_url, frontier.prefix)
+        enqueue(pg_archive, config, redis_url, frontier.prefix)
+    assert flagged(pg_archive) == expected_flags()
+    assert duplicates(pg_archive) == []
+    assert "back in the frontier" in workers.log(1) + workers.log(2)
+
+
+def test_fleet_commands_refuse_sqlite_and_say_when_redis_is_away(redis_url: str, tmp_path: Path) -> None:
+    sqlite = f"sqlite:///{tmp_path / 'archive.db'}"
+    for args in (["worker", "--redis", redis_url], ["enqueue", "--redis", redis_url]):
+        result = tgwatch(sqlite, *args, check=False, timeout=60)
+        assert result.returncode == 6, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "PostgreSQL" in lines[0] and "SQLite" in lines[0], result.stderr
+    assert not (tmp_path / "archive.db").exists()  # nothing created
+    result = tgwatch("postgresql://postgres@127.0.0.1:5432/test", "enqueue", "--redis", "redis://127.0.0.1:1/0",
+                     check=False, timeout=60)
+    assert result.returncode == 6 and result.stderr.count("\n") == 1, result.stderr
+    assert "redis://127.0.0.1:1/0: Redis unreachable" in result.stderr
+
+
+def test_daemon_with_redis_queues_due_crawls_for_the_workers(pg_archive: str, redis_url: str, frontier: Frontier,
+                                                            fresh_fixture_server: FixtureServer,
+                                                            tmp_path: Path) -> None:
+    """``tgwatch daemon --redis`` runs no crawl itself: it queues each due site's crawl, the
+    workers do it, and the run is booked as for a local crawl."""
+    from tests import daemon_helpers
+
+    sites = ["longan", "quangtri"]
+    config = daemon_helpers.write_config(tmp_path, fresh_fixture_server, sites, "every 2 seconds")
+    with Workers(pg_archive, config, redis_url, frontier.prefix, tmp_path) as workers:
+        workers.start(1)
+        daemon = daemon_helpers.Daemon(tmp_path, pg_archive, config, "--redis", redis_url, "--redis-prefix",
+                                       frontier.prefix)
+        try:
+            def booked() -> bool:
+                done = [r for r in daemon_helpers.runs(pg_archive) if r.outcome == "ok"]
+                return {r.site for r in done} == set(sites)
+            daemon_helpers.wait_for("a crawl of each site done by the worker", booked, daemon)
+            assert daemon.stop()[0] == 0
+        finally:
+            daemon.kill()
+    assert daemon.events("crawl.enqueued") and not daemon.events("crawl.started")
+    assert {r.site for r in daemon_helpers.runs(pg_archive) if r.outcome == "ok" and r.new} == set(sites)
+    assert flagged(pg_archive) == expected_flags(sites, through="v1")
