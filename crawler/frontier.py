@@ -102,12 +102,15 @@ return n
 """
 
 _ACK = """
--- KEYS: inflight, leases, due, crawl
--- ARGV: lease, key ('' for none), due time, then counter names and increments
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return -1 end
+-- KEYS: inflight, leases, due, crawl, queue
+-- ARGV: lease, key ('' for none), due time, entry, then counter names and increments
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then
+  -- the lease ran out: done all the same if its entry still waits in the queue (take it out)
+  if redis.call('ZREM', KEYS[5], ARGV[4]) == 0 then return -1 end
+end
 redis.call('HDEL', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2]) end
-for i = 4, #ARGV, 2 do redis.call('HINCRBY', KEYS[4], ARGV[i], tonumber(ARGV[i + 1])) end
+for i = 5, #ARGV, 2 do redis.call('HINCRBY', KEYS[4], ARGV[i], tonumber(ARGV[i + 1])) end
 return redis.call('HINCRBY', KEYS[4], 'pending', -1)
 """
 
@@ -297,14 +300,14 @@ class Frontier:
         """The leased entry is done: its observation is recorded. The URL's due time becomes
         ``due`` (None: leave it, e.g. for a listing); ``counts`` go to its crawl. Returns what
         the crawl still has pending, or None when the lease had run out and was given back
-        (another worker will do the entry again; recording is idempotent)."""
+        and taken again by another worker (who will count it; recording is idempotent)."""
         keys = self.site_keys(lease.site)
         key = lease.entry.key if lease.entry.kind != "listing" and due is not None else ""
-        args: list[Any] = [lease.id, key, due if due is not None else 0]
+        args: list[Any] = [lease.id, key, due if due is not None else 0, lease.entry.dumps()]
         for name, value in counts.items():
             args += [name, value]
-        left = int(self._ack(keys=[keys["inflight"], keys["leases"], keys["due"], self.key("crawl", lease.entry.crawl)],
-                             args=args))
+        crawl = self.key("crawl", lease.entry.crawl)
+        left = int(self._ack(keys=[keys["inflight"], keys["leases"], keys["due"], crawl, keys["queue"]], args=args))
         return None if left == -1 else left
 
     def seed(self, site: str, due: Mapping[str, float]) -> int:

@@ -72,7 +72,7 @@ def test_three_workers_flag_exactly_the_scenario(pg_archive: str, redis_url: str
         assert (sites[site]["queued"], sites[site]["in_flight"]) == (0, 0)
         assert sites[site]["known"] >= sum(1 for s, _ in live_paths("v1") | live_paths("v2") if s == site)
     assert "workers        3 live" in text and "queued 0, in flight 0" in text, text
-    assert first.startswith(f"pages fetched 64, new {len(live_paths('v1'))}, edited 0,"), first
+    assert f"new {len(live_paths('v1'))}, edited 0, unchanged 0, removed 0, failed checks 0" in first, first
     assert "new 6, edited 15, unchanged 12, removed 0, failed checks 0" in second, second
     assert "new 0, edited 0, unchanged 33, removed 12, failed checks 0" in third, third
     assert "new 0, edited 0, unchanged 45, removed 0, failed checks 0" in fourth, fourth  # 33 live + 12 removed
