@@ -33,7 +33,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SITE_KEYS = {
     "name", "start_urls", "article_url", "follow_url", "schedule", "notify", "notify_kinds", "recheck", "profile",
     "hosts", "description", "template_generation", "selectors", "text", "markers", "recognise_cms", "render",
-    "render_url",
+    "render_url", "rate", "concurrency",
 }
 RENDER_MODES = ("http", "browser")
 """How a site's pages are fetched: ``http`` (default) or ``browser`` (Chromium runs their scripts)."""
@@ -90,6 +90,8 @@ class SiteProfile:
     notify: list[str] = field(default_factory=list)
     notify_kinds: tuple[str, ...] = ()  # change kinds announced for this site; () = all
     recheck: str = "due"
+    rate: float | None = None  # requests per second to this site, for the whole fleet (None: settings)
+    concurrency: int | None = None  # requests at once to this site, for the whole fleet (None: settings)
     selectors: Selectors = field(default_factory=Selectors)
     not_found: list[str] = field(default_factory=list)
     description: str = ""
@@ -204,6 +206,12 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
     for key in ("description", "template_generation"):
         if key in table and not isinstance(table[key], str):
             raise check.fail(f"{key} must be a string")
+    rate, concurrency = table.get("rate"), table.get("concurrency")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0):
+        raise check.fail(f"rate must be a number of requests per second above 0, not {rate!r}")
+    if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)
+                                    or concurrency < 1):
+        raise check.fail(f"concurrency must be a whole number of requests of at least 1, not {concurrency!r}")
     recognise = table.get("recognise_cms", base.recognise_cms if base else True)
     if not isinstance(recognise, bool):
         raise check.fail("recognise_cms must be true or false")
@@ -217,6 +225,8 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
         notify=check.strings(table.get("notify", []), "notify"),
         notify_kinds=notify_kinds,
         recheck=recheck,
+        rate=float(rate) if rate is not None else None,
+        concurrency=concurrency,
         selectors=check.selectors(table.get("selectors", {}), base.selectors if base else Selectors()),
         not_found=not_found,
         description=table.get("description", base.description if base else ""),

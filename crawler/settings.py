@@ -168,3 +168,14 @@ TGWATCH_FLEET_POLL = 0.2
 TGWATCH_RECORD_RETRY = 0.0
 """Seconds to keep retrying an observation the archive cannot take (the server is away); 0: no
 retry. ``tgwatch worker`` sets 600: a short PostgreSQL outage delays recording, it loses nothing."""
+
+TGWATCH_ROBOTS_PERIOD = 24 * 3600.0
+"""A worker: seconds the fleet keeps a host's robots.txt (one worker fetches it, the others read
+it from Redis) before it is fetched again."""
+
+FLEET_DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.politeness.FleetRobotsTxtMiddleware": 100,
+    "crawler.politeness.FleetPolitenessMiddleware": 950,  # last before the download: the send time
+}
+"""What a worker adds to DOWNLOADER_MIDDLEWARES: politeness and robots.txt shared by the fleet."""

@@ -36,7 +36,7 @@ def command(app: AppContext, sites: tuple[str, ...], redis_url: str, redis_prefi
     Example:
       tgwatch --db postgresql://tgwatch@db/archive enqueue tuyengiao --redis redis://frontier:6379/0 --wait
     """
-    from crawler.fleet import close_crawl, enqueue_crawl
+    from crawler.fleet import REDIS_DOWN, close_crawl, enqueue_crawl
     from crawler.recheck import check_mode
     from crawler.run import CrawlSummary, SiteResult, check_sites, crawl_settings
     from crawler.extensions import run_counts
@@ -64,7 +64,10 @@ def command(app: AppContext, sites: tuple[str, ...], redis_url: str, redis_prefi
         for crawl, name in crawls.items():
             if crawl in results:
                 continue
-            state = frontier.crawl_state(crawl)
+            try:
+                state = frontier.crawl_state(crawl)
+            except REDIS_DOWN:  # Redis restarting: the crawl goes on, look again
+                break
             if state is None:
                 raise FrontierError(f"crawl {crawl} of {name} is gone from the frontier (Redis lost its data?)")
             if state.done:

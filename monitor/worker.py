@@ -50,6 +50,9 @@ def command(app: AppContext, redis_url: str, redis_prefix: str, log_level: str, 
         overrides={**WORKER_SETTINGS, "TGWATCH_REDIS": redis_url, "TGWATCH_REDIS_PREFIX": redis_prefix,
                    **parse_overrides(overrides)},
     )
+    middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+    settings.set("DOWNLOADER_MIDDLEWARES", {**middlewares, **settings.getdict("FLEET_DOWNLOADER_MIDDLEWARES")},
+                 priority="cmdline")
     app.archive()  # fails here, in one line, if the archive cannot be opened; migrates it once
     app.close()
     run_crawls([Batch(list(config.sites))], settings)

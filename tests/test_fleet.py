@@ -10,6 +10,8 @@ an unreachable Redis says so in one line.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,15 +20,18 @@ import pytest
 
 from crawler.frontier import Frontier
 from fixtures.testing import FixtureServer
-from tests.crawl_helpers import counts, expected_flags, flagged, live_paths, query, tgwatch, write_config
-from tests.fleet_helpers import Workers, enqueue, frontier_of
+from storage.archive import Archive
+from tests.crawl_helpers import ROOT, counts, expected_flags, flagged, live_paths, query, tgwatch, write_config
+from tests.fleet_helpers import RedisServer, TcpProxy, Workers, enqueue, frontier_of, unique_prefix
 from tests.plugins.archive import _pg_schema_url
 
 
 @pytest.fixture
 def pg_archive(pg_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL schema of the test's own (the archive every worker records into)."""
-    yield from _pg_schema_url(pg_url)
+    """A fresh PostgreSQL archive in a schema of the test's own (the one every worker records into)."""
+    for url in _pg_schema_url(pg_url):
+        Archive.open(url).close()  # migrated before the workers race to it
+        yield url
 
 
 @pytest.fixture
@@ -100,15 +105,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(pg_archive: str, redis_url: str
         fresh_fixture_server.fault(f"/{site}/", "delay", count=-1, seconds=0.3)
     with Workers(pg_archive, config, redis_url, frontier.prefix, tmp_path) as workers:
         victim, *_ = workers.start(3)
-        import subprocess
-        import sys
-
-        from tests.crawl_helpers import ROOT
-
-        waiter = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--db", pg_archive, "--config", str(config),
-                                   "enqueue", "--redis", redis_url, "--redis-prefix", frontier.prefix, "--recheck",
-                                   "all", "--wait", "--timeout", "150"], cwd=ROOT, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+        waiter = enqueue_in_background(pg_archive, config, redis_url, frontier.prefix)
         deadline = time.monotonic() + 60
         held = 0
         while time.monotonic() < deadline and not held:
@@ -167,3 +164,100 @@ def test_daemon_with_redis_queues_due_crawls_for_the_workers(pg_archive: str, re
     assert daemon.events("crawl.enqueued") and not daemon.events("crawl.started")
     assert {r.site for r in daemon_helpers.runs(pg_archive) if r.outcome == "ok" and r.new} == set(sites)
     assert flagged(pg_archive) == expected_flags(sites, through="v1")
+
+
+def test_a_site_rate_holds_for_the_whole_fleet(pg_archive: str, redis_url: str, frontier: Frontier,
+                                               fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
+    """``rate = 2`` on a site: three workers together never send it more than 2 requests in any
+    second (measured at the server), and robots.txt is fetched once for the fleet."""
+    config = write_config(tmp_path, fresh_fixture_server, sites=["longan"])
+    config.write_text(config.read_text().replace('name = "longan"', 'name = "longan"\nrate = 2'))
+    with Workers(pg_archive, config, redis_url, frontier.prefix, tmp_path) as workers:
+        workers.start(3)
+        line = enqueue(pg_archive, config, redis_url, frontier.prefix)
+    assert f"new {len(live_paths('v1', ['longan']))}," in line, line
+    hits = fresh_fixture_server.hits()
+    times = [t for t, path in hits if path.startswith("/longan/") or path == "/robots.txt"]
+    assert len(times) >= 20
+    busiest = max(sum(1 for t in times if start <= t < start + 0.95) for start in times)
+    assert busiest <= 2, busiest
+    assert times[-1] - times[0] >= (len(times) - 1) / 2 * 0.95
+    assert [path for _, path in hits].count("/robots.txt") == 1
+
+
+def slow_pages(server: FixtureServer, seconds: float = 0.2) -> None:
+    """Every page of every fixture site answers after ``seconds``: a crawl long enough to break."""
+    for site in ("longan", "quangtri", "tuyengiao"):
+        server.fault(f"/{site}/", "delay", count=-1, seconds=seconds)
+
+
+def enqueue_in_background(db: str, config: Path, redis: str, prefix: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "monitor.cli", "--db", db, "--config", str(config), "enqueue",
+                             "--redis", redis, "--redis-prefix", prefix, "--recheck", "all", "--wait", "--timeout",
+                             "150"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_redis_restart_mid_crawl_loses_and_doubles_nothing(pg_archive: str, fresh_fixture_server: FixtureServer,
+                                                             tmp_path: Path) -> None:
+    """Redis (of the test's own, AOF) stops mid-crawl and comes back: workers and ``enqueue
+    --wait`` wait, the crawl completes, the archive is the scenario's."""
+    server = RedisServer(tmp_path)
+    server.start()
+    prefix = unique_prefix()
+    config = write_config(tmp_path, fresh_fixture_server)
+    slow_pages(fresh_fixture_server)
+    try:
+        with Workers(pg_archive, config, server.url, prefix, tmp_path) as workers:
+            workers.start(2)
+            frontier = Frontier.connect(server.url, prefix)
+            waiter = enqueue_in_background(pg_archive, config, server.url, prefix)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(query(pg_archive, "SELECT id FROM versions")) < 5:
+                time.sleep(0.1)
+            frontier.close()
+            server.stop()
+            time.sleep(3)
+            server.start()
+            out, err = waiter.communicate(timeout=180)
+            assert waiter.returncode == 0, err + workers.logs()
+            assert f"new {len(live_paths('v1'))}, edited 0" in out, out
+            fresh_fixture_server.clear_faults()
+            fresh_fixture_server.set_version("v2")
+            enqueue(pg_archive, config, server.url, prefix)
+            enqueue(pg_archive, config, server.url, prefix)
+            logs = workers.log(0) + workers.log(1)
+    finally:
+        server.stop()
+    assert flagged(pg_archive) == expected_flags()
+    assert duplicates(pg_archive) == []
+    assert "Redis unreachable" in logs and "Redis is back" in logs, logs[-4000:]
+
+
+def test_a_short_postgresql_outage_makes_workers_wait(pg_archive: str, redis_url: str, frontier: Frontier,
+                                                      fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
+    """PostgreSQL unreachable for a few seconds mid-crawl (a proxy of the test's own is cut):
+    workers retry the recording and finish; nothing is lost or recorded twice."""
+    proxy = TcpProxy(("127.0.0.1", 5432))
+    through_proxy = pg_archive.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    assert through_proxy != pg_archive
+    config = write_config(tmp_path, fresh_fixture_server)
+    slow_pages(fresh_fixture_server)
+    try:
+        with Workers(through_proxy, config, redis_url, frontier.prefix, tmp_path) as workers:
+            workers.start(2)
+            waiter = enqueue_in_background(pg_archive, config, redis_url, frontier.prefix)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(query(pg_archive, "SELECT id FROM versions")) < 5:
+                time.sleep(0.1)
+            proxy.cut()
+            time.sleep(4)
+            proxy.restore()
+            out, err = waiter.communicate(timeout=180)
+            assert waiter.returncode == 0, err + workers.logs()
+            logs = workers.log(0) + workers.log(1)
+    finally:
+        proxy.close()
+    assert f"new {len(live_paths('v1'))}, edited 0, unchanged 0, removed 0, failed checks 0" in out, out + logs[-4000:]
+    assert flagged(pg_archive) == expected_flags(through="v1")
+    assert duplicates(pg_archive) == []
+    assert "archive unavailable, retrying" in logs, logs[-4000:]
