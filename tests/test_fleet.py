@@ -21,7 +21,7 @@ import pytest
 from crawler.frontier import Frontier
 from fixtures.testing import FixtureServer
 from storage.archive import Archive
-from tests.crawl_helpers import ROOT, counts, expected_flags, flagged, live_paths, query, tgwatch, write_config
+from tests.crawl_helpers import ROOT, counts, crawl, expected_flags, flagged, live_paths, query, tgwatch, write_config
 from tests.fleet_helpers import RedisServer, TcpProxy, Workers, enqueue, frontier_of, unique_prefix
 from tests.plugins.archive import _pg_schema_url
 
@@ -89,6 +89,16 @@ def test_three_workers_flag_exactly_the_scenario(pg_archive: str, redis_url: str
     assert runs == [("ok", 4 * 3)]  # one run per site and crawl, each booked by whoever finished it
     for n in range(3):
         assert "Traceback" not in workers.log(n) and " ERROR: " not in workers.log(n), workers.log(n)[-3000:]
+    # the same as one local `tgwatch crawl` on SQLite: the same changes and the same versions
+    sqlite = f"sqlite:///{tmp_path / 'local.db'}"
+    fresh_fixture_server.set_version("v1")
+    crawl(sqlite, config)
+    fresh_fixture_server.set_version("v2")
+    crawl(sqlite, config)
+    crawl(sqlite, config)
+    assert flagged(sqlite) == flagged(pg_archive)
+    versions = "SELECT a.url, v.version, v.content_hash FROM versions v JOIN articles a ON a.id = v.article_id"
+    assert sorted(query(sqlite, versions)) == sorted(query(pg_archive, versions))
     # the frontier is empty again, every known article has a due time
     for site in ("longan", "quangtri", "tuyengiao"):
         status = frontier.site_status(site)
