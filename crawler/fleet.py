@@ -202,6 +202,9 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
         self.visibility = settings.getfloat("TGWATCH_FLEET_VISIBILITY")
         self.prefetch = settings.getint("TGWATCH_FLEET_PREFETCH")
         self.poll_interval = settings.getfloat("TGWATCH_FLEET_POLL")
+        self.poll_max = max(self.poll_interval, settings.getfloat("TGWATCH_FLEET_POLL_MAX"))
+        self.empty_polls = 0
+        self.quiet_until = 0.0  # an idle worker looks at the frontier less and less often
         self.min_interval = settings.getfloat("TGWATCH_RECHECK_MIN_INTERVAL")
         self.max_listings = settings.getint("TGWATCH_LISTING_PAGES")
         self.worker = worker_id()
@@ -276,6 +279,7 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
         return True
 
     def _push(self, request: Request) -> None:
+        self.quiet_until = 0.0  # this worker is finding work: look for it at once
         if self.queue.push(request):
             self.stats.inc_value("scheduler/enqueued/redis")
         else:
@@ -293,13 +297,20 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
     # --- leases ------------------------------------------------------------------------------------
     def poll(self) -> None:
         """Take entries while this worker holds fewer than TGWATCH_FLEET_PREFETCH leases."""
-        if self.closing or not self.outbox.flush():
+        if self.closing or not self.outbox.flush() or time.monotonic() < self.quiet_until:
             return
         room = self.prefetch - len(self.held)
         if room <= 0:
             return
         engine = self.crawler.engine
-        for lease in self.frontier.take(self.site, room, self.visibility):
+        leases = self.frontier.take(self.site, room, self.visibility)
+        if leases:
+            self.empty_polls = 0
+        else:  # back off, up to TGWATCH_FLEET_POLL_MAX: hundreds of idle sites cost Redis little
+            self.empty_polls += 1
+            backoff = self.poll_interval * 2 ** min(self.empty_polls, 8)
+            self.quiet_until = time.monotonic() + min(backoff, self.poll_max)
+        for lease in leases:
             self.held[lease.id] = lease
             self.stats.inc_value("scheduler/dequeued/redis")
             engine.crawl(self.request_of(lease))

@@ -165,6 +165,9 @@ TGWATCH_FLEET_PREFETCH = 8
 TGWATCH_FLEET_POLL = 0.2
 """Seconds between a worker's looks at the frontier when it has room for more requests."""
 
+TGWATCH_FLEET_POLL_MAX = 2.0
+"""A worker that finds a site's queue empty looks again later and later, up to this (seconds)."""
+
 TGWATCH_RECORD_RETRY = 0.0
 """Seconds to keep retrying an observation the archive cannot take (the server is away); 0: no
 retry. ``tgwatch worker`` sets 600: a short PostgreSQL outage delays recording, it loses nothing."""

@@ -24,7 +24,8 @@ from pathlib import Path
 from crawler.frontier import Frontier
 from tests.crawl_helpers import FAST, ROOT, settings_args, tgwatch
 
-FLEET = {**FAST, "TGWATCH_FLEET_VISIBILITY": "8", "TGWATCH_FLEET_POLL": "0.05", "TGWATCH_REDIS_TIMEOUT": "1"}
+FLEET = {**FAST, "TGWATCH_FLEET_VISIBILITY": "8", "TGWATCH_FLEET_POLL": "0.05", "TGWATCH_FLEET_POLL_MAX": "0.5",
+         "TGWATCH_REDIS_TIMEOUT": "1"}
 """Worker settings for the tests: the fixture sites' fast settings, short leases."""
 
 
