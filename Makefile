@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo lint test bench bench-daemon bench-echoes bench-browser clean
+.PHONY: install browser demo lint test bench bench-daemon bench-echoes bench-browser bench-fleet clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench: $(STAMP)
 
 bench-echoes: $(STAMP)
 	$(BIN)/python -m bench.echoes
+
+bench-fleet: $(STAMP)
+	$(BIN)/python -m bench.fleet
 
 bench-daemon: $(STAMP)
 	$(BIN)/python -m bench.daemon

@@ -284,3 +284,26 @@ def test_a_short_postgresql_outage_makes_workers_wait(pg_archive: str, redis_url
     assert flagged(pg_archive) == expected_flags(through="v1")
     assert duplicates(pg_archive) == []
     assert "archive unavailable, retrying" in logs, logs[-4000:]
+
+
+def test_two_fleets_recording_the_same_articles_at_once_record_them_once(
+        pg_archive: str, redis_url: str, fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
+    """Two frontiers (the frontier keeps a URL to one worker at a time, so two fleets are what
+    makes two workers observe the same article at the same moment) crawl the same sites into one
+    archive side by side: every race is settled by the archive, no version or change twice."""
+    config = write_config(tmp_path, fresh_fixture_server)
+    with frontier_of(redis_url) as one, frontier_of(redis_url) as other:
+        (tmp_path / "one").mkdir()
+        (tmp_path / "other").mkdir()
+        with Workers(pg_archive, config, redis_url, one.prefix, tmp_path / "one") as first, \
+                Workers(pg_archive, config, redis_url, other.prefix, tmp_path / "other") as second:
+            first.start(1)
+            second.start(1)
+            for version in ("v1", "v2", "v2"):
+                fresh_fixture_server.set_version(version)
+                waiters = [enqueue_in_background(pg_archive, config, redis_url, f.prefix) for f in (one, other)]
+                for waiter in waiters:
+                    out, err = waiter.communicate(timeout=180)
+                    assert waiter.returncode == 0, err + first.logs() + second.logs()
+    assert duplicates(pg_archive) == []
+    assert flagged(pg_archive) == expected_flags()
