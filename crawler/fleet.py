@@ -314,12 +314,15 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
             self.held[lease.id] = lease
             self.stats.inc_value("scheduler/dequeued/redis")
             engine.crawl(self.request_of(lease))
+        if leases:
+            self.beat()  # status shows what this worker holds now
 
     def request_of(self, lease: Lease) -> Request:
         entry = lease.entry
         spider: SiteSpider = self.spider  # type: ignore[assignment]  # the fleet's spiders are site spiders
         if entry.kind == "listing":
             request = spider.listing_request(entry.url)
+            assert request is not None
         else:
             request = spider.article_request(entry.url)
             request.meta["tgwatch_known"] = entry.kind == "recheck"
@@ -328,9 +331,12 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
                             depth=entry.depth)
         return request
 
-    def renew(self) -> None:
+    def beat(self) -> None:
         self.frontier.heartbeat(self.worker, {"host": socket.gethostname(), "pid": os.getpid(),
                                               f"held:{self.site}": len(self.held)})
+
+    def renew(self) -> None:
+        self.beat()
         self.frontier.renew(self.site, list(self.held), self.visibility)
 
     def reap(self) -> None:
@@ -416,8 +422,19 @@ class FleetSiteSpider(SiteSpider):
     def should_check(self, key: str) -> bool:
         return True  # the frontier decides (``DueDupeFilter``): known and queued URLs stay out
 
-    def may_follow(self) -> bool:
-        return True  # the frontier counts a crawl's listing pages (TGWATCH_LISTING_PAGES)
+    def listing_request(self, url: str) -> Request | None:
+        """Always a request: the frontier reads a listing once per crawl and counts a crawl's
+        listing pages (TGWATCH_LISTING_PAGES); a worker serves many crawls."""
+        return Request(url, callback=self.parse_listing, errback=self.listing_failed,
+                       meta={"tgwatch_kind": "listing"})
+
+    def article_request(self, url: str, *, known: KnownArticle | None = None) -> Request:
+        request = super().article_request(url, known=known)
+        self.checked.clear()  # a crawl's own bookkeeping: a worker keeps none
+        return request
+
+    def recheck_unlisted(self) -> None:
+        """De-listings are judged by local crawls only (a worker keeps no crawl's listing log)."""
 
     def done(self, request: Request, *, answered: bool) -> None:
         scheduler = scheduler_of(self)
@@ -429,6 +446,7 @@ class FleetSiteSpider(SiteSpider):
         for request in super().parse_listing(response):
             request.meta.update(crawl)
             yield request
+        self.listing_log.pages.clear()  # a worker keeps no crawl's listing log
         assert response.request is not None
         self.done(response.request, answered=True)
 
