@@ -446,7 +446,10 @@ class FleetSiteSpider(SiteSpider):
         for request in super().parse_listing(response):
             request.meta.update(crawl)
             yield request
-        self.listing_log.pages.clear()  # a worker keeps no crawl's listing log
+        # a worker keeps no crawl's bookkeeping: its listing log, the links it scheduled, its caps
+        self.listing_log.pages.clear()
+        self.scheduled.clear()
+        self.article_requests.used, self.article_requests.reached = 0, False
         assert response.request is not None
         self.done(response.request, answered=True)
 
