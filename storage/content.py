@@ -21,6 +21,9 @@ VN_TZ = timezone(timedelta(hours=7), "ICT")
 CONTENT_FIELDS = ("title", "lead", "text", "author", "category", "published_at")
 """Names used in ``changes.fields``, in this order."""
 
+PRECISIONS = (None, "day", "minute", "second")
+"""How much of a publication time the page stated."""
+
 _SPACES = re.compile(r"[^\S\n]+")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
@@ -49,10 +52,15 @@ class Content:
     author: str | None = None
     category: str | None = None
     published_at: datetime | None = None
+    published_precision: str | None = None
+    """``day`` (a date alone: 00:00 is no stated time), ``minute`` or ``second``. Not part of the
+    fingerprint: it describes ``published_at``, and archives hashed before it existed stay unchanged."""
 
     def __post_init__(self) -> None:
         if self.published_at is not None and self.published_at.tzinfo is None:
             raise ValueError("Content.published_at must be timezone-aware")
+        if self.published_precision not in PRECISIONS:
+            raise ValueError(f"Content.published_precision must be one of {PRECISIONS}")
 
     def normalised(self) -> Content:
         """The same content with every text field normalised (what is hashed and compared)."""
@@ -73,7 +81,7 @@ class Content:
     def canonical_json(self) -> str:
         """Stable serialisation of the normalised content: the fingerprint's input."""
         n = self.normalised()
-        data = {f.name: getattr(n, f.name) for f in fields(n)}
+        data = {f.name: getattr(n, f.name) for f in fields(n) if f.name != "published_precision"}
         if n.published_at is not None:
             data["published_at"] = n.published_at.isoformat()
         return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

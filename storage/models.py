@@ -58,6 +58,7 @@ class ArticleRow(Base):
     title: Mapped[str] = mapped_column(Text)
     lead: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None]
+    published_precision: Mapped[str | None] = mapped_column(String(6))  # day | minute | second
     author: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(Text)
     first_seen_at: Mapped[datetime]
@@ -89,6 +90,7 @@ class VersionRow(Base):
     title: Mapped[str] = mapped_column(Text)
     lead: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None]
+    published_precision: Mapped[str | None] = mapped_column(String(6))  # day | minute | second
     author: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
@@ -106,6 +108,7 @@ class VersionRow(Base):
         self.author = content.author
         self.category = content.category
         self.published_at = content.published_at
+        self.published_precision = content.published_precision
         self.content_hash = digest
 
     def content(self) -> Content:
@@ -116,6 +119,7 @@ class VersionRow(Base):
             author=self.author,
             category=self.category,
             published_at=self.published_at,
+            published_precision=self.published_precision,
         )
 
 

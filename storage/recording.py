@@ -170,6 +170,7 @@ def set_latest(article: ArticleRow, number: int, content: Content, digest: str) 
     article.title = content.title
     article.lead = content.lead
     article.published_at = content.published_at
+    article.published_precision = content.published_precision
     article.author = content.author
     article.category = content.category
     article.content_hash = digest

@@ -45,6 +45,10 @@ def rederive(session: Session, version_id: int, content: Content) -> list[str]:
     changed = old.changed_fields(fresh)
     digest = fresh.fingerprint()
     if not changed:
+        if version.published_precision != fresh.published_precision:  # described better, not changed
+            version.published_precision = fresh.published_precision
+            if article.current_version == version.version:
+                article.published_precision = fresh.published_precision
         return []
     version.set_content(fresh, digest)
     if article.current_version == version.version:

@@ -49,3 +49,15 @@ def test_title_tag_without_the_site_name_when_nothing_else_names_the_article() -
     <body><div class="content"><p>{PARA}</p><p>{PARA2}</p></div></body></html>"""
     article = extract(html, "https://baomauson.example.vn/quan-triet.html")
     assert article is not None and article.title == "Quán triệt chuyên đề năm nay"
+
+
+def test_a_byline_beside_the_date_line_under_the_headline() -> None:
+    beside = '<span class="date">12/03/2024 08:15</span> <span class="author">Nguyễn Văn An</span>'
+    for line in (f'<p class="meta">{beside}</p>', "<p>Bài và ảnh: Trần Thu Hà</p><p>12/03/2024 08:15</p>"):
+        html = (f"<html><head><title>Hội nghị quán triệt chuyên đề năm nay</title></head><body><article>"
+                f"<h1>Hội nghị quán triệt chuyên đề năm nay</h1>{line}<p>{PARA}</p><p>{PARA2}</p>"
+                "</article></body></html>")
+        article = extract(html, "https://huyen.example.vn/tin/hoi-nghi-9")
+        assert article is not None and article.author in ("Nguyễn Văn An", "Trần Thu Hà")
+        assert article.published_at == datetime(2024, 3, 12, 8, 15, tzinfo=VN_TZ)
+        assert article.paragraphs == [PARA, PARA2]

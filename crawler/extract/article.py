@@ -19,6 +19,9 @@ class Image:
 class Article:
     """An article as a reader sees it, without the page chrome.
 
+    ``published_precision`` says how much of ``published_at`` the page stated: ``day`` (a date
+    alone: its 00:00 is no stated time), ``minute`` or ``second``.
+
     ``paragraphs`` are the body lines after the lead, in page order: paragraphs, sub-headings, list
     items and photo captions (each caption once). Title and byline are fields of their own.
     """
@@ -31,6 +34,7 @@ class Article:
     author: str | None = None
     category: str | None = None
     published_at: datetime | None = None
+    published_precision: str | None = None  # day | minute | second: what the page stated
     modified_at: datetime | None = None
     language: str | None = "vi"
     images: list[Image] = field(default_factory=list)
@@ -50,6 +54,7 @@ class Article:
             author=self.author,
             category=self.category,
             published_at=self.published_at,
+            published_precision=self.published_precision,
         )
 
     def to_json(self) -> dict[str, Any]:

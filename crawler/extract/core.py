@@ -21,11 +21,12 @@ from lxml.html import HtmlElement
 from crawler.extract.article import Article, Image
 from crawler.extract.category import category_from
 from crawler.extract.clean import drop_generic_chrome, drop_selectors, element_text, fold, remove, select, select_first
-from crawler.extract.dates import date_from_selector, date_near_title
+from crawler.extract.dates import Dated, date_from_selector, date_near_title, rank
 from crawler.extract.decode import decode_html
 from crawler.extract.family import recognise
-from crawler.extract.embedded import Embedded, better_author, better_time, read_embedded, weigh
-from crawler.extract.lead import author_of, byline_after, byline_text, lead_element, split_lead, take_byline
+from crawler.extract.embedded import Embedded, better_author, read_embedded, weigh
+from crawler.extract.lead import (author_of, byline_after, byline_near_title, byline_text, lead_element, split_lead,
+                                  take_byline)
 from crawler.extract.listing import is_listing
 from crawler.extract.meta import HeadMeta, read_head
 from crawler.extract.prepare import hint_body, prepare
@@ -61,7 +62,7 @@ class _Parts:
     lines: list[str]
     lead: str | None = None
     author: str | None = None
-    published: datetime | None = None
+    published: Dated | None = None
     category: str | None = None
     images: list[Image] = field(default_factory=list)
 
@@ -128,7 +129,8 @@ def read_article(html: str | bytes, url: str, profile: SiteProfile | None = None
         canonical_url=head.canonical,
         author=parts.author,
         category=parts.category,
-        published_at=parts.published,
+        published_at=parts.published.value if parts.published else None,
+        published_precision=parts.published.precision if parts.published else None,
         modified_at=head.modified,
         language=head.language or "vi",
         images=parts.images,
@@ -147,13 +149,21 @@ def _with_data(parts: _Parts | NoArticle, data: Embedded, markers: list[str]) ->
     html = None if isinstance(parts, NoArticle) or _refusal(parts, markers) else parts
     verdict = weigh([html.lead or "", *html.lines] if html is not None else None, data)
     if html is not None and verdict == "html":
-        html.published = better_time(html.published, data.published)
+        stated = Dated(data.published, data_precision(data.published)) if data.published else None
+        html.published = rank(stated, html.published, trust_printed=True)  # the page's own line stands
         html.author = better_author(html.author, data.author)
         html.category = html.category or data.category
         return html
     if verdict == "data":
-        return _Parts(data.title, list(data.lines), data.lead, data.author, data.published, data.category)
+        when = Dated(data.published, data_precision(data.published)) if data.published else None
+        return _Parts(data.title, list(data.lines), data.lead, data.author, when, data.category)
     return parts
+
+
+def data_precision(value: datetime) -> str:
+    """The precision of a time read from page data, where only the value is left: midnight is a day."""
+    clock = value.timetz().replace(tzinfo=None)
+    return "day" if clock == datetime.min.time() else "second" if value.second else "minute"
 
 
 def _refusal(parts: _Parts, markers: list[str]) -> NoArticle | None:
@@ -192,6 +202,8 @@ def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProf
     category = (category_from(scope, sel.category, title) or category_from(root, sel.category, title)
                 if sel.category else head.section or category_from(root, None, title, head))
     published = (date_from_selector(scope, sel.date) or date_from_selector(root, sel.date)) if sel.date else None
+    if published is not None:  # the profile's line stands; metadata of the same day may add the time
+        published = rank(head.published, published, trust_printed=True)
     lead_el = select_first(scope, sel.lead) if sel.lead else lead_element(title_el, head.description)
     lead = element_text(lead_el) if lead_el is not None else None
     byline_els = select(scope, sel.byline) if sel.byline else []
@@ -202,7 +214,7 @@ def _with_profile(root: HtmlElement, url: str, head: HeadMeta, profile: SiteProf
     if published is None:
         drop_selectors(scope, sel.drop, [title_el, *bodies])
         drop_generic_chrome(scope, [title_el, *bodies])
-        published = head.published or date_near_title(scope, title_el)
+        published = rank(head.published, date_near_title(scope, title_el))
     below = byline_after(bodies[-1]) if bodies and not byline_els else None  # read before the body moves
     if bodies:
         text = body_text(bodies, url, sel.drop)
@@ -229,7 +241,7 @@ def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | NoArticle:
     category = head.section or category_from(root, None, title, head)
     images = prepare(root, url)
     drop_generic_chrome(root, [title_el])
-    published = head.published or date_near_title(root, title_el)
+    published = rank(head.published, date_near_title(root, title_el))
     if title_el is None and published is None and not head.is_article:
         return NoArticle("no headline and no date")  # a portal or an application page, not news
     if is_listing(root, title_el, head, published is not None):
@@ -238,11 +250,16 @@ def _generic(root: HtmlElement, url: str, head: HeadMeta) -> _Parts | NoArticle:
     lead = element_text(lead_el) if lead_el is not None else None
     if lead_el is not None:
         remove(lead_el)
+    near = byline_near_title(title_el)
+    if near is not None:
+        remove(near[1])
     lines, images, body = _search(root, url, title_el, title, category, images)
     lead, lines = split_lead(lead, lines, head)
     lines, author, printed = take_byline(lines)
     if printed is None and body is not None:
         author = byline_after(body)
+    if author is None and near is not None:
+        author = near[0]
     return _Parts(title, lines, lead, author, published, category, images)
 
 

@@ -163,3 +163,37 @@ def byline_after(body: HtmlElement) -> str | None:
         if printed is not None:
             return author
     return None
+
+
+_BYLINE_CLASS = re.compile(r"author|byline|tac-?gia|but-?danh|writer|reporter", re.IGNORECASE)
+_LABELLED = re.compile(r"^(?:tác\s+giả|bài(?:\s*(?:,|và)\s*ảnh)?|tin(?:\s*(?:,|và)\s*ảnh)?|thực\s+hiện|"
+                       r"người\s+viết|phóng\s+viên)\s*:", re.IGNORECASE)
+_BY = re.compile(r"^(?:by|bởi)\s+", re.IGNORECASE)
+
+
+def byline_near_title(title_el: HtmlElement | None) -> tuple[str, HtmlElement] | None:
+    """A byline printed under the headline, beside the date line: an element classed author, byline
+    or tác giả, or a short labelled line ("Tác giả: X", "Bài và ảnh: X"), before the body begins.
+
+    Returns the author and the element, so the caller can take the line out of the text.
+    """
+    if title_el is None:
+        return None
+    steps = 0
+    for sibling in same_text_wrapper(title_el).itersiblings():
+        if not isinstance(sibling.tag, str) or not (text := element_text(sibling)):
+            continue
+        steps += 1
+        if steps > 6:
+            return None
+        for candidate in sibling.iter():
+            if not isinstance(candidate.tag, str) or not (line := element_text(candidate)) or len(line) > 100:
+                continue
+            names = f"{candidate.get('class', '')} {candidate.get('id', '')} {candidate.get('rel', '')}"
+            if _BYLINE_CLASS.search(names) or _LABELLED.match(line):
+                author = author_of(_BY.sub("", line))
+                if author:
+                    return author, candidate
+        if len(text) > 300:
+            return None  # the body has begun
+    return None

@@ -16,6 +16,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.byline import is_desk_name
 from crawler.extract.clean import element_text
+from crawler.extract.dates import Dated, itemprop_date, machine
 from crawler.extract.sanitize import loads_inert
 from crawler.extract.vndate import parse_iso_datetime
 
@@ -35,7 +36,7 @@ class HeadMeta:
     description: str = ""
     canonical: str | None = None
     language: str | None = None
-    published: datetime | None = None
+    published: Dated | None = None
     modified: datetime | None = None
     section: str | None = None
     is_article: bool = False
@@ -91,7 +92,7 @@ def _from_tags(meta: HeadMeta, root: HtmlElement, url: str) -> None:
     meta.description = element_text_of(tags.get("description") or tags.get("og:description") or "")
     meta.canonical = _canonical(head, tags, url)
     meta.language = _language(root, tags)
-    meta.published = _first_date(tags, _PUBLISHED)
+    meta.published = next((d for k in _PUBLISHED if k in tags and (d := machine(tags[k]))), None)
     meta.modified = _first_date(tags, _MODIFIED)
     meta.section = element_text_of(tags.get("article:section", "")) or None
     meta.is_article = tags.get("og:type", "").lower() == "article"
@@ -135,7 +136,7 @@ def _from_article_node(meta: HeadMeta, node: dict[str, Any]) -> None:
     """An Article/NewsArticle node fills what the meta tags left empty."""
     meta.is_article = True
     if meta.published is None and isinstance(node.get("datePublished"), str):
-        meta.published = parse_iso_datetime(node["datePublished"])
+        meta.published = machine(node["datePublished"])
     if meta.modified is None and isinstance(node.get("dateModified"), str):
         meta.modified = parse_iso_datetime(node["dateModified"])
     if meta.section is None and isinstance(node.get("articleSection"), str):
@@ -164,4 +165,6 @@ def read_head(root: HtmlElement, url: str) -> HeadMeta:
             _from_article_node(meta, node)
         if "breadcrumblist" in types:
             meta.breadcrumb.extend(_crumb_names(node))
+    if meta.published is None:  # microdata in the body, read before cleaning takes <meta> away
+        meta.published = itemprop_date(root)
     return meta

@@ -32,12 +32,12 @@ import email.utils
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from storage.content import VN_TZ, normalise_text
 
-__all__ = ["DateMatch", "find_datetimes", "is_today_line", "parse_iso_datetime", "parse_vn_datetime"]
+__all__ = ["DateMatch", "find_datetimes", "is_today_line", "iso_precision", "parse_iso_datetime", "parse_vn_datetime"]
 
 _WEEKDAY = r"(?:thứ\s*(?:hai|ba|tư|năm|sáu|bảy|bẩy|[2-7])|chủ\s*nhật|cn|t[2-7])(?![^\W_])"
 _MONTH_WORDS = {
@@ -107,6 +107,8 @@ class DateMatch:
     end: int
     has_time: bool
     raw: str
+    precision: str = field(default="day", compare=False)  # derived from ``raw``: not part of identity
+    """What the text stated: ``day`` (no time; 00:00 is not a time the page gave), ``minute``, ``second``."""
 
 
 def _offset(sign: str, hours: str, minutes: str | None) -> timedelta | None:
@@ -190,7 +192,9 @@ def find_datetimes(text: str, *, tz: tzinfo = VN_TZ) -> list[DateMatch]:
             continue
         start, end = (index[m.start()], index[m.end()]) if index else m.span()
         raw = text[start:end].rstrip()
-        found.append(DateMatch(got[0], start, start + len(raw), got[1], raw))
+        seconds = m["isec"] if m["iy"] else m["s1"] if m["tf"] else m["s2"]
+        precision = "second" if got[1] and seconds is not None else "minute" if got[1] else "day"
+        found.append(DateMatch(got[0], start, start + len(raw), got[1], raw, precision))
     return found
 
 
@@ -223,6 +227,15 @@ def parse_iso_datetime(value: str, *, tz: tzinfo = VN_TZ) -> datetime | None:
             return parse_vn_datetime(text, tz=tz)
     naive = parsed.replace(tzinfo=None)
     return naive.replace(tzinfo=_zone(parsed.utcoffset(), naive, tz))
+
+
+_CLOCK = re.compile(r"\d{1,2}:\d{2}(?P<sec>:\d{2})?")
+
+
+def iso_precision(value: str) -> str:
+    """How precise a machine-readable date is: ``day`` (a date only), ``minute`` or ``second``."""
+    clock = _CLOCK.search(html.unescape(html.unescape(value)) if isinstance(value, str) else "")
+    return "day" if clock is None else "second" if clock["sec"] else "minute"
 
 
 def is_today_line(text: str) -> bool:
