@@ -11,6 +11,7 @@ report is J ≈ 0.33), 0.006 at J = 0.01 (unrelated reports).
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from functools import lru_cache
@@ -44,17 +45,25 @@ def shingles(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _permutations() -> Any:
+def _minhash() -> Any:
+    """datasketch's ``MinHash``. Its numpy must not start BLAS threads: OpenBLAS reserves a buffer per
+    core at import, which under a crawl child's address-space limit ends the process (no exception)."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
     from datasketch import MinHash
 
+    return MinHash
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> Any:
+    MinHash = _minhash()
     return MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme=SCHEME).permutations
 
 
 def signature(found: frozenset[str]) -> bytes:
     """The MinHash signature of a shingle set: ``PERMUTATIONS`` unsigned 32-bit values, little-endian."""
-    from datasketch import MinHash
-
-    minhash = MinHash(num_perm=PERMUTATIONS, seed=SEED, permutations=_permutations(), scheme=SCHEME)
+    minhash = _minhash()(num_perm=PERMUTATIONS, seed=SEED, permutations=_permutations(), scheme=SCHEME)
     minhash.update_batch([s.encode("utf-8") for s in sorted(found)])
     return bytes(minhash.hashvalues.astype("<u4").tobytes())
 
