@@ -79,8 +79,9 @@ class Brotli:
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         out = self.decoder.process(data, output_buffer_limit=STEP)
-        while out:
-            yield out
+        while out:  # the limit is a hint (brotli 1.2 may return a ring buffer's worth more): STEP pieces
+            for start in range(0, len(out), STEP):
+                yield out[start:start + STEP]
             if self.decoder.is_finished():
                 return
             out = self.decoder.process(b"", output_buffer_limit=STEP)
