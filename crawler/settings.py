@@ -19,6 +19,10 @@ BOT_NAME = "tgwatch"
 SPIDER_LOADER_CLASS = "crawler.spiderloader.SiteSpiderLoader"
 SPIDER_MODULES: list[str] = []
 NEWSPIDER_MODULE = ""
+# Scrapy's check re-parses each callback's source with ast.parse on every response; CPython 3.11.7's
+# parser is not thread-safe (gh-106905: "AST constructor recursion depth mismatch"), and our callbacks
+# are known: the check is off.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # --- Politeness -----------------------------------------------------------------------------------
 USER_AGENT = _USER_AGENT
