@@ -1,4 +1,4 @@
-"""The real-world bench's metric and its report, on pages written here (tests never read ../shared)."""
+"""The real-world bench's metric and its report, on pages written here (no outside page is read)."""
 
 from __future__ import annotations
 
