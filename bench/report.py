@@ -94,6 +94,7 @@ def pages(versions: int) -> dict[str, str]:
         "changes, site + kind": "/changes?site=site07&kind=edited",
         "changes, field + dates": "/changes?field=title&since=2024-03-01&until=2024-04-01",
         "changes, page 100": "/changes?page=100",
+        f"changes, middle page ({last_page // 2})": f"/changes?page={last_page // 2}",
         f"changes, last page ({last_page})": f"/changes?page={last_page}",
         "article, side by side": f"/article/{middle}",
         "article, inline 1→5": f"/article/{middle}?from=1&to=5&view=inline",

@@ -52,6 +52,7 @@ def load_changes(
     limit: int | None = None,
     offset: int = 0,
     newest_first: bool = True,
+    oldest_first: bool = False,
     with_versions: bool = True,
     where: Sequence[ColumnElement[bool]] = (),
     substance: str | None = None,
@@ -59,6 +60,8 @@ def load_changes(
     """Changes of ``kinds`` (by default the flags, not re-extractions), newest first or in id order,
     each with its findings.
 
+    ``oldest_first``: the exact reverse of newest first (the deep pages of a long list are read from
+    its far end, so that no page makes the database skip most of the list).
     ``substance``: only edits that are ``substantive`` or only ``cosmetic`` (``storage.findings``).
     ``where``: more conditions on ``ChangeRow``/``ArticleRow``, for the other modules of ``storage``.
     """
@@ -79,7 +82,12 @@ def load_changes(
         query = query.where(ArticleRow.site == site)
     if since is not None:
         query = query.where(ChangeRow.detected_at >= since)
-    order = (ChangeRow.detected_at.desc(), ChangeRow.id.desc()) if newest_first else (ChangeRow.id,)
+    if oldest_first:
+        order: tuple[ColumnElement[Any], ...] = (ChangeRow.detected_at.asc(), ChangeRow.id.asc())
+    elif newest_first:
+        order = (ChangeRow.detected_at.desc(), ChangeRow.id.desc())
+    else:
+        order = (ChangeRow.id.asc(),)
     rows = session.execute(query.order_by(*order).offset(offset or None).limit(limit)).all()
     found = findings_of(session, [row[0].id for row in rows])
     return [_info(row[0], row[1], row[2], row[3], *(row[4:] if with_versions else (None, None)),

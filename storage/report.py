@@ -95,14 +95,26 @@ def _joined(*columns: Any) -> Select[Any]:
 
 
 def change_lines(
-    session: Session, where: ChangeFilter, *, offset: int = 0, limit: int = 50
+    session: Session, where: ChangeFilter, *, offset: int = 0, limit: int = 50, total: int | None = None
 ) -> list[ChangeInfo]:
-    """Changes matching ``where``, newest first (``storage.changes.load_changes``); ``limit <= 0``: all."""
-    return load_changes(
-        session, site=where.site, kinds=[where.kind] if where.kind else FLAGGED_KINDS, since=where.since,
-        limit=limit if limit > 0 else None, offset=offset, with_versions=False, where=_conditions(where),
+    """Changes matching ``where``, newest first (``storage.changes.load_changes``); ``limit <= 0``: all.
+
+    ``total``: how many match, when the caller counted them; a page in the older half of the list is
+    then read from the oldest end (an OFFSET costs the rows it skips: the last page of 100,000 changes
+    took 250 ms from the newest end, and takes as long as the first from the other).
+    """
+    kinds = [where.kind] if where.kind else FLAGGED_KINDS
+    common: dict[str, Any] = dict(
+        site=where.site, kinds=kinds, since=where.since, with_versions=False, where=_conditions(where),
         substance=where.substance,
-    )  # fmt: skip
+    )
+    if total is not None and limit > 0 and offset > total // 2:
+        end = min(offset + limit, total)
+        if end <= offset:
+            return []
+        older = load_changes(session, limit=end - offset, offset=total - end, oldest_first=True, **common)
+        return older[::-1]
+    return load_changes(session, limit=limit if limit > 0 else None, offset=offset, **common)
 
 
 def change_page(session: Session, where: ChangeFilter, *, offset: int, limit: int) -> ChangePage:
@@ -112,8 +124,9 @@ def change_page(session: Session, where: ChangeFilter, *, offset: int, limit: in
     by_site_query = _filtered(_joined(ArticleRow.site, func.count()), where, skip="site")
     by_site: dict[str, int] = dict(session.execute(by_site_query.group_by(ArticleRow.site)).all())
     total = by_kind.get(where.kind, 0) if where.kind else sum(by_kind.values())
+    counted = total if where.substance is None else None  # the counts do not split edits by substance
     return ChangePage(
-        change_lines(session, where, offset=offset, limit=limit),
+        change_lines(session, where, offset=offset, limit=limit, total=counted),
         total,
         {kind: by_kind.get(kind, 0) for kind in FLAGGED_KINDS},
         dict(sorted(by_site.items())),

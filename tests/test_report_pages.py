@@ -83,6 +83,23 @@ def test_changes_paging(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> 
     assert client.get("/changes?site=alpha&page=3").status_code == 404
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+@pytest.mark.parametrize("where", [{}, {"site": "alpha"}, {"kind": "edited"}, {"field": "author"}])
+def test_every_page_of_changes_is_its_slice_of_the_whole_list(report: Report, size: int, where: dict[str, str]) -> None:
+    """Deep pages are read from the list's oldest end: page by page they still give the whole list,
+    in order, each change once."""
+    from storage.report import ChangeFilter, change_lines, change_page
+
+    chosen = ChangeFilter(**where)  # type: ignore[arg-type]
+    with report.archive.reading() as session:
+        whole = [change.id for change in change_lines(session, chosen, limit=0)]
+        paged = [
+            [change.id for change in change_page(session, chosen, offset=offset, limit=size).lines]
+            for offset in range(0, len(whole) + size, size)
+        ]
+    assert whole and [ids for ids in paged if ids] == [whole[at : at + size] for at in range(0, len(whole), size)]
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [("kind=deleted", "kind &#39;deleted&#39;"), ("since=yesterday", "not a time"),
