@@ -91,7 +91,7 @@ class FleetPolitenessMiddleware:
         if profile is None:
             raise NotConfigured("not a site spider")
         delay = settings.getfloat("DOWNLOAD_DELAY")
-        rate = profile.rate or (1.0 / delay if delay > 0 else None)
+        rate = profile.rate if profile.delay is not None else (1.0 / delay if delay > 0 else None)
         concurrency = profile.concurrency or settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         return cls(crawler, frontier_from_settings(settings), crawler.spidercls.name, rate, concurrency)
 

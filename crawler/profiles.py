@@ -8,6 +8,7 @@ of silently turning a known site into a generic one.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Callable
@@ -33,12 +34,16 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SITE_KEYS = {
     "name", "start_urls", "article_url", "follow_url", "schedule", "notify", "notify_kinds", "recheck", "profile",
     "hosts", "description", "template_generation", "selectors", "text", "markers", "recognise_cms", "render",
-    "render_url", "rate", "concurrency",
+    "render_url", "rate", "delay", "concurrency", "autothrottle",
 }
 RENDER_MODES = ("http", "browser")
 """How a site's pages are fetched: ``http`` (default) or ``browser`` (Chromium runs their scripts)."""
 _MARKER_KEYS = ("generator", "selectors", "resources")
 _TEXT_KEYS = {"not_found"}
+MAX_DELAY = 3600.0
+"""Longest ``delay`` between two requests to a site (seconds); ``rate`` at least its inverse."""
+MAX_CONCURRENCY = 64
+"""Most requests at once to one site a config may ask for."""
 _NEVER = UrlPattern(r"(?!)")  # placeholder of a required pattern (never used: the key is checked first)
 T = TypeVar("T")
 
@@ -90,8 +95,10 @@ class SiteProfile:
     notify: list[str] = field(default_factory=list)
     notify_kinds: tuple[str, ...] = ()  # change kinds announced for this site; () = all
     recheck: str = "due"
-    rate: float | None = None  # requests per second to this site, for the whole fleet (None: settings)
-    concurrency: int | None = None  # requests at once to this site, for the whole fleet (None: settings)
+    rate: float | None = None  # requests per second to this site, at most: 1/delay (None: settings)
+    delay: float | None = None  # seconds between two requests to this site, at least (None: settings)
+    concurrency: int | None = None  # requests at once to this site (None: settings)
+    autothrottle: bool | None = None  # AutoThrottle on this site (None: AUTOTHROTTLE_ENABLED)
     selectors: Selectors = field(default_factory=Selectors)
     not_found: list[str] = field(default_factory=list)
     description: str = ""
@@ -206,12 +213,15 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
     for key in ("description", "template_generation"):
         if key in table and not isinstance(table[key], str):
             raise check.fail(f"{key} must be a string")
-    rate, concurrency = table.get("rate"), table.get("concurrency")
-    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0):
-        raise check.fail(f"rate must be a number of requests per second above 0, not {rate!r}")
+    rate, delay = _pace(table, check, base)
+    concurrency = table.get("concurrency", base.concurrency if base else None)
     if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)
-                                    or concurrency < 1):
-        raise check.fail(f"concurrency must be a whole number of requests of at least 1, not {concurrency!r}")
+                                    or not 1 <= concurrency <= MAX_CONCURRENCY):
+        raise check.fail(f"concurrency must be a whole number of requests from 1 to {MAX_CONCURRENCY}, "
+                         f"not {concurrency!r}")
+    autothrottle = table.get("autothrottle", base.autothrottle if base else None)
+    if autothrottle is not None and not isinstance(autothrottle, bool):
+        raise check.fail(f"autothrottle must be true or false, not {autothrottle!r}")
     recognise = table.get("recognise_cms", base.recognise_cms if base else True)
     if not isinstance(recognise, bool):
         raise check.fail("recognise_cms must be true or false")
@@ -225,8 +235,10 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
         notify=check.strings(table.get("notify", []), "notify"),
         notify_kinds=notify_kinds,
         recheck=recheck,
-        rate=float(rate) if rate is not None else None,
+        rate=rate,
+        delay=delay,
         concurrency=concurrency,
+        autothrottle=autothrottle,
         selectors=check.selectors(table.get("selectors", {}), base.selectors if base else Selectors()),
         not_found=not_found,
         description=table.get("description", base.description if base else ""),
@@ -237,6 +249,28 @@ def parse_site(raw: Any, source: str, where: str, base: SiteProfile | None = Non
         render=_render(table, check, base),
         render_url=_inherit(table, "render_url", check.regex, base, None),
     )
+
+
+def _pace(table: dict[str, Any], check: _Check, base: SiteProfile | None) -> tuple[float | None, float | None]:
+    """(rate, delay) of a site: one defines the other (rate = 1/delay); given both, they must agree.
+    ``delay = 0`` is no delay at all (no rate limit); neither given: the base profile's, else None."""
+    rate, delay = table.get("rate"), table.get("delay")
+    for key, value in (("rate", rate), ("delay", delay)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value)):
+            raise check.fail(f"{key} must be a number, not {value!r}")
+    if rate is not None and not 1 / MAX_DELAY <= rate:
+        raise check.fail(f"rate must be at least 1/{MAX_DELAY:.0f} requests per second (one an hour), not {rate!r}")
+    if delay is not None and not 0 <= delay <= MAX_DELAY:
+        raise check.fail(f"delay must be from 0 to {MAX_DELAY:.0f} seconds, not {delay!r}")
+    if rate is not None and delay is not None and not math.isclose(rate * delay, 1.0, rel_tol=1e-6):
+        raise check.fail(f"rate = {rate!r} and delay = {delay!r} disagree (rate {rate!r} is delay "
+                         f"{1 / rate:g}); give one of them")
+    if rate is not None:
+        return float(rate), 1.0 / rate
+    if delay is not None:
+        return (1.0 / delay if delay else None), float(delay)
+    return (base.rate, base.delay) if base else (None, None)
 
 
 def _render(table: dict[str, Any], check: _Check, base: SiteProfile | None) -> str:

@@ -55,6 +55,7 @@ LOG_LEVEL = "INFO"
 
 # --- tgwatch components ---------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.pace.SiteSlotMiddleware": 90,  # a site's own delay/concurrency (its download slot)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
@@ -181,6 +182,7 @@ TGWATCH_ROBOTS_PERIOD = 24 * 3600.0
 it from Redis) before it is fetched again."""
 
 FLEET_DOWNLOADER_MIDDLEWARES = {
+    "crawler.pace.SiteSlotMiddleware": 90,  # a site's own delay/concurrency (its download slot)
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.politeness.FleetRobotsTxtMiddleware": 100,
     "crawler.politeness.FleetPolitenessMiddleware": 950,  # last before the download: the send time

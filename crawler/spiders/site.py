@@ -31,6 +31,7 @@ from crawler.items import ArticleCheck, Page
 from crawler.caps import Cap
 from crawler.links import iter_links
 from crawler.listings import ListingLog, home_url
+from crawler.pace import apply_site_politeness
 from crawler.patterns import UrlPattern, compile_pattern
 from crawler.profiles import Config, SiteProfile, profile_for_url
 from crawler.recheck import check_mode, select_rechecks
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from typing import Self
 
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from twisted.python.failure import Failure
 
     from crawler.recheck import RecheckPolicy
@@ -109,6 +111,13 @@ class SiteSpider(Spider):
         self.listed_before: set[str] = set()  # articles the listings showed at the last crawl
         self.idle_rechecked = False
         self.owners: dict[str, str] = {}  # URL -> configured site owning it (shared hosts only)
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """The site's own politeness keys become its crawler's settings (``crawler.pace``)."""
+        super().update_settings(settings)
+        if (profile := getattr(cls, "profile", None)) is not None:
+            apply_site_politeness(profile, settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
