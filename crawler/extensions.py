@@ -166,8 +166,8 @@ class ArchiveRun:
         """The crawl's listing pages (``crawler.listings.ListingLog`` of the spider), recorded once
         every article check is: a crawl that did not finish records its stints but judges nothing."""
         log = getattr(spider, "listing_log", None)
-        if log is None or not (log.pages or log.failed):
-            return
+        if log is None or not (log.pages or log.failed) or getattr(spider, "backfill", None) is not None:
+            return  # a backfill's listings are read over several runs: no one of them judges de-listing
         crawl = log.crawl(spider.name, self.started_at, datetime.now(VN_TZ), finished=finished)
         verdicts = await run_in_thread(self.archive.record_listings, crawl, run_id=self.run_id)
         for name in ("delisted", "relisted"):

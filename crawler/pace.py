@@ -44,26 +44,27 @@ def site_slot(profile: SiteProfile) -> dict[str, Any] | None:
     return slot or None
 
 
-def _override(settings: BaseSettings, name: str, value: Any) -> None:
-    """Set ``name`` above whatever set it before (project, ``-s``): the site's key wins."""
-    priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["spider"])
+def override(settings: BaseSettings, name: str, value: Any) -> None:
+    """Set ``name`` of a crawler above ``-s`` (``cmdline``): ``CrawlerProcess.crawl`` lays the
+    process's settings over the crawler's again, so that priority alone would not hold."""
+    priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["cmdline"]) + 1
     settings.set(name, value, priority=priority)
 
 
 def apply_site_politeness(profile: SiteProfile, settings: BaseSettings) -> None:
     """The site's keys as the settings of its crawler (see the module docstring)."""
     if profile.autothrottle is not None:
-        _override(settings, "AUTOTHROTTLE_ENABLED", profile.autothrottle)
+        override(settings, "AUTOTHROTTLE_ENABLED", profile.autothrottle)
     slot = site_slot(profile)
     if slot is None or settings.get("TGWATCH_REDIS"):
         return
     slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
     slots[slot_key(profile.name)] = slot
-    _override(settings, "DOWNLOAD_SLOTS", slots)
+    override(settings, "DOWNLOAD_SLOTS", slots)
     if profile.delay is not None:
-        _override(settings, "DOWNLOAD_DELAY", profile.delay)
+        override(settings, "DOWNLOAD_DELAY", profile.delay)
     if profile.concurrency is not None:
-        _override(settings, "CONCURRENT_REQUESTS_PER_DOMAIN", profile.concurrency)
+        override(settings, "CONCURRENT_REQUESTS_PER_DOMAIN", profile.concurrency)
 
 
 class SiteSlotMiddleware:
@@ -76,7 +77,7 @@ class SiteSlotMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         profile = getattr(crawler.spidercls, "profile", None)
         if profile is None or site_slot(profile) is None:
-            raise NotConfigured("the site has no delay, rate or concurrency of its own")
+            raise NotConfigured  # the site has no pace of its own (no message: Scrapy would warn)
         if crawler.settings.get("TGWATCH_REDIS"):
             raise NotConfigured("a fleet worker paces the site through Redis")
         return cls(slot_key(profile.name))

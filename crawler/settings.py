@@ -69,6 +69,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.ArchiveRun": 100,
+    "crawler.backfill.BackfillRun": 110,
 }
 
 # --- TGWATCH_* settings (defaults and documentation) ----------------------------------------------
@@ -108,6 +109,16 @@ line); links are read as a stream, so the rest of the page costs nothing."""
 TGWATCH_ARTICLE_REQUESTS = 20000
 """Most article requests (new articles and re-checks together) one crawl of one site makes; a log
 line says when the cap held some back: they wait for the next crawl."""
+
+TGWATCH_BACKFILL = False
+"""Set by ``tgwatch crawl --backfill``: the crawl walks every listing page of the site once (no
+TGWATCH_LISTING_PAGES, TGWATCH_ARTICLE_REQUESTS or DEPTH_LIMIT cap; TGWATCH_LISTING_LINKS and the
+politeness settings hold), checks only articles the archive does not have, and keeps its frontier
+in the archive so that an interrupted backfill goes on where it stopped (``crawler.backfill``)."""
+
+TGWATCH_BACKFILL_FLUSH = 1.0
+"""Seconds between writes of a backfill's frontier: a killed backfill reads again at most the
+listing pages of its last seconds (recorded articles are never fetched again)."""
 
 TGWATCH_FOLLOW_DEFAULT = r"[?&](page|p|trang|pg|cur)=\d+$|/(page|trang)[-/]\d+/?$"
 """Pagination links followed for a site whose config has no ``follow_url``."""

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 FAULTS_ENV = "TGWATCH_TEST_FAULTS"
 FAULT_KINDS = ("raise", "exit", "kill", "hang", "memory")
+KILL_AFTER = "kill-after-"
+"""``kill-after-N``: SIGKILL once the crawl has scraped N items (each recorded: the record
+pipeline is the last one), mid-crawl, wherever the other requests are."""
 
 
 def crash_settings() -> str:
@@ -54,7 +57,8 @@ def take_fault(site: str, folder: str | None) -> str | None:
             os.replace(path + ".next", path)
         else:
             os.unlink(path)
-        return kinds[0] if kinds and kinds[0] in FAULT_KINDS else None
+        known = kinds and (kinds[0] in FAULT_KINDS or kinds[0].removeprefix(KILL_AFTER).isdigit())
+        return kinds[0] if known else None
     return None
 
 
@@ -83,6 +87,7 @@ class CrashOnDemand:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.left = 0  # items to scrape before a kill-after-N fault
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -90,9 +95,18 @@ class CrashOnDemand:
         crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
         return extension
 
+    def item_scraped(self) -> None:
+        self.left -= 1
+        if self.left <= 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+
     def engine_started(self) -> None:
         kind = take_fault(self.crawler.spidercls.name, os.environ.get(FAULTS_ENV))
         if not kind:
+            return
+        if kind.startswith(KILL_AFTER):
+            self.left = int(kind.removeprefix(KILL_AFTER))
+            self.crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
             return
         try:
             act_out(kind)

@@ -74,6 +74,8 @@ def test_the_keys_become_the_crawlers_settings_above_s_settings(tmp_path: Path) 
     site = load(tmp_path, "rate = 2\nconcurrency = 1\nautothrottle = false\n")
     settings = Settings({"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": True}, priority="cmdline")
     apply_site_politeness(site, settings)
+    settings.update(Settings({"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": True}, priority="cmdline"))  # as
+    # CrawlerProcess.crawl lays the process's settings over the crawler's
     assert settings.getdict("DOWNLOAD_SLOTS")[slot_key(site.name)] == {"delay": 0.5, "jitter": 0.0,
                                                                       "concurrency": 1}
     assert settings.getfloat("DOWNLOAD_DELAY") == 0.5  # AutoThrottle's floor, were it on

@@ -11,6 +11,7 @@ extraction pipeline. Nothing is ever recorded twice for one check.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,6 +24,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.misc import build_from_crawler, load_object
 
+from crawler.backfill import BackfillRun
 from crawler.extensions import ArchiveRun
 from crawler.extract import parse_html
 from crawler.extract.embedded import links_in_data
@@ -31,7 +33,7 @@ from crawler.items import ArticleCheck, Page
 from crawler.caps import Cap
 from crawler.links import iter_links
 from crawler.listings import ListingLog, home_url
-from crawler.pace import apply_site_politeness
+from crawler.pace import apply_site_politeness, override
 from crawler.patterns import UrlPattern, compile_pattern
 from crawler.profiles import Config, SiteProfile, profile_for_url
 from crawler.recheck import check_mode, select_rechecks
@@ -98,6 +100,7 @@ class SiteSpider(Spider):
     article_requests: Cap
     shared_hosts: frozenset[str] = frozenset()
     policy: RecheckPolicy
+    backfill: BackfillRun | None = None
 
     def __init__(self, *args: Any, recheck: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -118,6 +121,8 @@ class SiteSpider(Spider):
         super().update_settings(settings)
         if (profile := getattr(cls, "profile", None)) is not None:
             apply_site_politeness(profile, settings)
+        if settings.getbool("TGWATCH_BACKFILL"):  # every listing page, however deep the pagination
+            override(settings, "DEPTH_LIMIT", 0)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -126,10 +131,14 @@ class SiteSpider(Spider):
         mode = spider.recheck_arg or settings.get("TGWATCH_RECHECK") or cls.profile.recheck
         spider.recheck = check_mode(mode)
         spider.follow = cls.profile.follow_url or compile_pattern(settings.get("TGWATCH_FOLLOW_DEFAULT"))
-        spider.max_listings = settings.getint("TGWATCH_LISTING_PAGES")
+        unbounded = settings.getbool("TGWATCH_BACKFILL")  # a backfill walks the whole site
+        spider.max_listings = sys.maxsize if unbounded else settings.getint("TGWATCH_LISTING_PAGES")
         spider.max_links = settings.getint("TGWATCH_LISTING_LINKS")
         spider.article_requests = Cap(spider.name, "article requests", "TGWATCH_ARTICLE_REQUESTS",
-                                      settings.getint("TGWATCH_ARTICLE_REQUESTS"), crawler)
+                                      sys.maxsize if unbounded else settings.getint("TGWATCH_ARTICLE_REQUESTS"),
+                                      crawler)
+        if unbounded:
+            spider.recheck = "none"  # re-checks are the routine crawls' part
         spider.policy = build_from_crawler(load_object(settings.get("TGWATCH_RECHECK_POLICY")), crawler)
         spider.shared_hosts = shared_hosts(cls.profile, cls.config)
         spider.listing_log = ListingLog(home=home_url(cls.profile.start_urls),
@@ -175,6 +184,11 @@ class SiteSpider(Spider):
             self.capped("TGWATCH_LISTING_PAGES", f"listing pages capped at {self.max_listings}")
             return None
         self.listing_urls.add(url)
+        if self.backfill is not None:
+            self.backfill.add("listing", url, url)
+        return self._listing(url)
+
+    def _listing(self, url: str) -> Request:
         return Request(url, callback=self.parse_listing, errback=self.listing_failed,
                        meta={"tgwatch_kind": "listing", "playwright": self.profile.renders(url)})
 
@@ -190,11 +204,16 @@ class SiteSpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         """Known articles first (so discovery skips them), then the listings, then the re-checks."""
         run = self.crawler.get_extension(ArchiveRun)
+        self.backfill = self.crawler.get_extension(BackfillRun)
         known = await run_in_thread(run.archive.known_articles, self.name) if run is not None else []
         if run is not None:
             self.listed_before = await run_in_thread(run.archive.listed_urls, self.name)
         self.known = {article.url: article for article in known}
         self.known_urls = set(self.known)
+        if self.backfill is not None:
+            async for step in self.backfill_start(run.run_id if run is not None else None):
+                yield step
+            return
         for url in self.profile.start_urls:
             if (request := self.listing_request(url)) is not None:
                 yield request
@@ -206,12 +225,33 @@ class SiteSpider(Spider):
                 break
             yield self.article_request(article.url, known=article)
 
+    async def backfill_start(self, run_id: int | None) -> AsyncIterator[Request]:
+        """The backfill's frontier: what it has not done yet, articles first; every page of it
+        counts as seen, so a page done in an earlier run is never fetched again."""
+        assert self.backfill is not None
+        opened = await self.backfill.open(self.name, run_id, self.profile.start_urls)
+        listings = []
+        for page in opened.pages:
+            if page.kind == "listing":
+                self.listing_urls.add(page.url)
+                if page.state != "done":
+                    listings.append(page.url)
+                continue
+            self.scheduled.add(page.key)
+            self.crawler.stats.inc_value("tgwatch/article_links")
+            if page.state != "done" and page.key not in self.known_urls:
+                yield self.article_request(page.url)
+        for url in listings:
+            yield self._listing(url)
+
     # --- listings -----------------------------------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[Request]:
         assert response.request is not None
         page = first_url(response.request)
         if not isinstance(response, TextResponse):
             self.listing_log.fail(page)
+            if self.backfill is not None:
+                self.backfill.mark(page, "done")  # not a listing page after all
             return
         listed: list[str] = []
         for count, url in enumerate(self.listing_links(response)):
@@ -229,11 +269,15 @@ class SiteSpider(Spider):
                     self.listing_log.truncated = True  # unchecked articles: the crawl's reach ends here
                     continue
                 self.scheduled.add(key)
+                if self.backfill is not None:
+                    self.backfill.add("article", url, key)
                 yield self.article_request(url)
             elif self.owns(url) and self.follow.search(url):
                 if (request := self.listing_request(url)) is not None:
                     yield request
         self.listing_log.read(page, listed, now())
+        if self.backfill is not None:
+            self.backfill.mark(page, "done")
 
     def listing_links(self, response: TextResponse) -> Iterator[str]:
         """The page's links as they are read (``crawler.links``: a stream, so a cap stops the reading),
@@ -263,10 +307,14 @@ class SiteSpider(Spider):
     def listing_failed(self, failure: Failure) -> None:
         """A listing page that could not be read: 5xx, 4xx (``HttpError``), time-out, reset. Robots.txt
         and offsite refusals are not failures: such a page is simply outside the crawl's reach."""
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return
-        self.crawler.stats.inc_value("tgwatch/listing_failed")
         request: Request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            if self.backfill is not None:
+                self.backfill.mark(first_url(request), "done")  # out of reach: done with
+            return
+        if self.backfill is not None:
+            self.backfill.mark(first_url(request), "failed")
+        self.crawler.stats.inc_value("tgwatch/listing_failed")
         self.listing_log.fail(first_url(request))
         logger.warning("%s: listing %s failed: %s", self.name, request.url, describe_failure(failure))
 
@@ -274,7 +322,7 @@ class SiteSpider(Spider):
         """When the crawl is about to end: check the articles its listings stopped showing that it
         has not checked yet, so that the archive can tell a de-listed report (still served) from a
         removed one. Only once, and only when every listing page was read."""
-        if self.idle_rechecked or self.listing_log.failed:
+        if self.idle_rechecked or self.listing_log.failed or self.backfill is not None:
             return
         self.idle_rechecked = True
         dropped = sorted(self.listed_before - self.listing_log.listed() - self.checked)
@@ -320,6 +368,8 @@ class SiteSpider(Spider):
         if failure.check(IgnoreRequest):
             said = str(failure.value)
             if getattr(failure.value, "__cause__", None) is None and "MAXSIZE" not in said:
+                if self.backfill is not None:
+                    self.backfill.mark(canonical_url(first_url(request)), "done")  # out of reach
                 return  # robots.txt, offsite: no check at all
             reason = f"response dropped: {said[:200]}"
         check = ArticleCheck(self.name, first_url(request), bool(request.meta.get("tgwatch_known")), now())

@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from storage.engine import create_archive_engine
-from storage import models_anatomy, models_echoes, models_listings  # noqa: F401 - their tables join Base.metadata
+from storage import models_anatomy, models_backfill, models_echoes, models_listings  # noqa: F401 - their tables join Base.metadata
 from storage.models import Base
 
 

@@ -1,0 +1,143 @@
+"""``tgwatch crawl SITE --backfill``: the whole site once, resumable.
+
+A generated site of 300 articles on 30 listing pages (``fixtures.bigsite``) with the routine caps
+set low: a routine crawl cannot reach its back catalogue, a backfill archives all of it. A backfill
+SIGKILLed after 120 recorded articles and run again finishes without fetching again what it had
+recorded or read (hits counted at the fixture server), and leaves the same archive as an
+uninterrupted one. While a backfill runs, routine crawls of the site run beside it and a second
+backfill of it is refused in one line.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fixtures.bigsite import NAME, BigSite, write_site
+from fixtures.testing import FixtureServer
+from tests.crash_extension import FAULTS_ENV, crash_settings
+from tests.crawl_helpers import FAST, IN_THREAD, ROOT, query, settings_args, tgwatch
+
+CAPS = {**FAST, **IN_THREAD, "TGWATCH_LISTING_PAGES": "5", "DEPTH_LIMIT": "4", "TGWATCH_ARTICLE_REQUESTS": "100"}
+"""Routine caps far below the site (31 listing pages, 300 articles); a backfill lifts them."""
+
+
+@dataclass
+class Site:
+    site: BigSite
+    server: FixtureServer
+    config: Path
+
+    def paths(self) -> list[str]:
+        return [path for _, path in self.server.hits()]
+
+    def crawl(self, db: str, *args: str, settings: dict[str, str] | None = None,
+              check: bool = True) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+        """One ``tgwatch crawl`` and the paths it fetched."""
+        before = len(self.paths())
+        result = tgwatch(db, "crawl", *args, *settings_args({**CAPS, **(settings or {})}), config=self.config,
+                         check=check)
+        return result, self.paths()[before:]
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("bigsite")
+    site = write_site(root / "site", articles=300, per_page=10)
+    with FixtureServer(root=root / "site") as server:
+        config = root / "tgwatch.toml"
+        config.write_text(site.config(server.url), encoding="utf-8")
+        yield Site(site, server, config)
+
+
+def archived(db: str) -> set[tuple[str, int, str]]:
+    """(article path, version, content hash) of every version in the archive."""
+    rows = query(db, "SELECT a.url, v.version, v.content_hash FROM articles a JOIN versions v ON v.article_id = a.id")
+    return {("/" + url.split("/", 3)[3], version, digest) for url, version, digest in rows}
+
+
+def frontier(db: str, state: str) -> set[str]:
+    return {"/" + url.split("/", 3)[3] if url.count("/") >= 3 else url
+            for (url,) in query(db, f"SELECT url FROM backfill_pages WHERE state = '{state}'")}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(big: Site, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[str], list[str]]:
+    """A routine crawl, then an uninterrupted backfill: the archive and what each fetched."""
+    db = f"sqlite:///{tmp_path_factory.mktemp('db') / 'whole.db'}"
+    _, routine = big.crawl(db)
+    result, walk = big.crawl(db, "--backfill")
+    assert f"backfill {NAME}: complete" in result.stdout, result.stdout
+    return db, routine, walk
+
+
+def test_a_backfill_archives_what_routine_crawls_cannot_reach(big: Site,
+                                                              uninterrupted: tuple[str, list[str], list[str]]) -> None:
+    db, routine, walk = uninterrupted
+    routine_articles = {p for p in routine if p.startswith("/bai-viet/")}
+    assert 0 < len(routine_articles) < 100  # the caps held the routine crawl back
+    assert {path for path, _, _ in archived(db)} == set(big.site.articles)  # all 300, one version each
+    assert len(archived(db)) == 300
+    walked_articles = [p for p in walk if p.startswith("/bai-viet/")]
+    assert sorted(walked_articles) == sorted(set(big.site.articles) - routine_articles)  # each once, none known
+    assert sorted(p for p in walk if p.startswith("/tin-tuc")) == sorted(big.site.listings)  # every page, once
+    assert not [p for p in routine + walk if p.startswith("/admin")]  # robots.txt obeyed
+    assert not frontier(db, "pending") and not frontier(db, "failed")
+
+
+def test_a_killed_backfill_goes_on_where_it_stopped(big: Site, uninterrupted: tuple[str, list[str], list[str]],
+                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = f"sqlite:///{tmp_path / 'killed.db'}"
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    (faults / NAME).write_text("kill-after-120\n", encoding="utf-8")
+    monkeypatch.setenv(FAULTS_ENV, str(faults))
+    slower = {"CONCURRENT_REQUESTS_PER_DOMAIN": "2"}  # so that the kill finds the walk under way
+    killed, _ = big.crawl(db, "--backfill", "-s", crash_settings(), settings=slower, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    recorded = {path for path, _, _ in archived(db)}
+    read = frontier(db, "done") & set(big.site.listings)
+    assert 120 <= len(recorded) < 300 and read
+
+    result, second = big.crawl(db, "--backfill")
+    assert f"backfill {NAME}: complete" in result.stdout, result.stdout
+    articles = [p for p in second if p.startswith("/bai-viet/")]
+    assert sorted(articles) == sorted(set(big.site.articles) - recorded)  # the rest, once; nothing recorded
+    listings = [p for p in second if p.startswith("/tin-tuc")]
+    assert sorted(listings) == sorted(set(big.site.listings) - read)  # no page marked read is read again
+    assert archived(db) == archived(uninterrupted[0])  # the same articles and versions
+
+
+def test_routine_crawls_run_beside_a_backfill_and_a_second_backfill_is_refused(big: Site, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'beside.db'}"
+    slow = {**CAPS, "DOWNLOAD_DELAY": "0.05", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+    command = [sys.executable, "-m", "monitor.cli", "--db", db, "--config", str(big.config), "crawl", "--backfill",
+               *settings_args(slow)]
+    walk = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 60
+        while not query(db, "SELECT count(*) FROM versions")[0][0] if os.path.exists(tmp_path / "beside.db") else True:
+            assert time.monotonic() < deadline and walk.poll() is None, "the backfill never recorded anything"
+            time.sleep(0.2)
+        refused = tgwatch(db, "crawl", "--backfill", config=big.config, check=False)
+        assert refused.returncode == 6, refused.stderr
+        assert refused.stderr.count("\n") == 1 and "a backfill of this site is under way" in refused.stderr
+        routine, _ = big.crawl(db)
+        assert routine.stdout.startswith("pages fetched"), routine.stdout
+        walk.send_signal(signal.SIGTERM)
+        out, err = walk.communicate(timeout=60)
+    finally:
+        walk.kill()
+    assert walk.returncode == 0 and "(interrupted)" in out and "remaining" in out, out + err[-2000:]
+    result, _ = big.crawl(db, "--backfill")
+    assert f"backfill {NAME}: complete" in result.stdout, result.stdout
+    assert {path for path, _, _ in archived(db)} == set(big.site.articles)
