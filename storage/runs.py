@@ -176,10 +176,13 @@ def _record(run: CrawlRunRow) -> RunRecord:
 
 def close_abandoned(session: Session, alive: Callable[[int], bool], cutoff: datetime | None) -> list[int]:
     """Close runs left ``running`` by crawl processes that are gone (``alive(pid)`` is false) or
-    that started before ``cutoff``; a run without a pid is not ours to judge. Their ids."""
+    that started before ``cutoff`` and show no sign of life (a crawl as long as a backfill beats
+    every HEARTBEAT seconds); a run without a pid is not ours to judge. Their ids."""
     closed = []
+    recent = now() - timedelta(seconds=STALE_AFTER)
     for run in session.scalars(select(CrawlRunRow).where(CrawlRunRow.outcome == RunOutcome.RUNNING)):
-        stale = cutoff is not None and run.started_at < cutoff
+        beating = run.heartbeat_at is not None and run.heartbeat_at >= recent
+        stale = cutoff is not None and run.started_at < cutoff and not beating
         if not stale and (run.pid is None or alive(run.pid)):
             continue
         run.outcome, run.finished_at = RunOutcome.FAILED, now()

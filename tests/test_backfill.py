@@ -23,8 +23,14 @@ import pytest
 
 from fixtures.bigsite import NAME, BigSite, write_site
 from fixtures.testing import FixtureServer
+from monitor.crawl import BackfillProgress
+from storage import backfill
+from storage.archive import Archive
+from storage.backfill import BackfillBusy, Page
+from storage.observation import Verdict
 from tests.crash_extension import FAULTS_ENV, crash_settings
 from tests.crawl_helpers import FAST, IN_THREAD, ROOT, query, settings_args, tgwatch
+from tests.plugins.archive import fetched
 
 CAPS = {**FAST, **IN_THREAD, "TGWATCH_LISTING_PAGES": "5", "DEPTH_LIMIT": "4", "TGWATCH_ARTICLE_REQUESTS": "100"}
 """Routine caps far below the site (31 listing pages, 300 articles); a backfill lifts them."""
@@ -141,3 +147,43 @@ def test_routine_crawls_run_beside_a_backfill_and_a_second_backfill_is_refused(b
     result, _ = big.crawl(db, "--backfill")
     assert f"backfill {NAME}: complete" in result.stdout, result.stdout
     assert {path for path, _, _ in archived(db)} == set(big.site.articles)
+
+
+# --- the frontier in the archive, on each backend -------------------------------------------------
+def test_the_frontier_resumes_holds_and_closes(archive: Archive) -> None:
+    """A listing read and the pages it links to are one step; a resumed backfill counts an article
+    the archive holds as done; a live holder refuses a second crawl, a dead one does not; the
+    backfill closes once nothing is pending or failed; a new one then starts afresh."""
+    home, page2 = "https://s.example/", "https://s.example/tin?page=2"
+    a1, a2 = "https://s.example/bai-1", "https://s.example/bai-2"
+    run = archive.start_run("s", os.getpid())
+    opened = backfill.open_backfill(archive, "s", run, [home, home])
+    assert not opened.resumed and [(p.kind, p.url, p.state) for p in opened.pages] == [("listing", home, "pending")]
+    backfill.write_marks(archive, opened.id, [Page("listing", page2, page2), Page("article", a1, a1),
+                                              Page("article", a2, a2), Page("article", a1, a1)], {home: "done"})
+    backfill.write_marks(archive, opened.id, [Page("listing", home, home)], {page2: "failed"})  # known: kept
+    with pytest.raises(BackfillBusy) as busy:
+        backfill.check_free(archive, "s")
+    assert "\n" not in str(busy.value) and busy.value.exit_code == 6
+    backfill.check_free(archive, "s", run)  # its own holder
+    assert archive.record("s", a1, fetched(0)) == Verdict.NEW
+    archive.finish_run(run, "interrupted", {})
+    again = backfill.open_backfill(archive, "s", archive.start_run("s", os.getpid()), [home])
+    assert again.id == opened.id and again.resumed
+    assert {p.url: p.state for p in again.pages} == {home: "done", page2: "failed", a1: "done", a2: "pending"}
+    assert not backfill.finish(archive, again.id)
+    backfill.write_marks(archive, again.id, [], {page2: "done", a2: "done"})
+    assert backfill.finish(archive, again.id)
+    fresh = backfill.open_backfill(archive, "s", None, [home])
+    assert fresh.id != opened.id and not fresh.resumed
+
+
+def test_progress_tells_rate_and_eta() -> None:
+    progress = BackfillProgress(terminal=False)
+    stats = {"tgwatch/backfill/done": 10, "tgwatch/backfill/remaining": 90}
+    assert progress.rows([("s", stats)]) == [("s", 10, 90, "0.0/s", "?")]
+    site, since = "s", progress.first["s"][0]
+    progress.first[site] = (since - 10.0, 10)  # as if first seen ten seconds ago
+    stats = {"tgwatch/backfill/done": 30, "tgwatch/backfill/remaining": 70}
+    (_, done, left, rate, eta), = progress.rows([(site, stats)])
+    assert (done, left, rate) == (30, 70, "2.0/s") and eta == "35 s"

@@ -91,4 +91,7 @@ def test_sweep_closes_runs_of_dead_processes(setup: tuple[Archive, dict[str, str
     outcomes = {r.id: r.outcome for r in _rows(archive)}
     assert outcomes == {dead: "failed", dead_again: "failed", alive: "running"}
     time.sleep(0.01)
-    assert sweep_abandoned(archive, timedelta(0)) == [alive]  # too old to be a live crawl: pid reused
+    assert sweep_abandoned(archive, timedelta(0)) == []  # old, but its heartbeat is fresh: a long crawl (backfill)
+    with archive.writing() as session:
+        session.get(CrawlRunRow, alive).heartbeat_at -= timedelta(minutes=10)
+    assert sweep_abandoned(archive, timedelta(0)) == [alive]  # too old, and silent: pid reused
