@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.bigsite import NAME, BigSite, write_site
+from fixtures.bigsite import BROKEN, NAME, BigSite, write_site
 from fixtures.testing import FixtureServer
 from monitor.crawl import BackfillProgress
 from storage import backfill
@@ -94,7 +94,7 @@ def test_a_backfill_archives_what_routine_crawls_cannot_reach(big: Site,
     assert len(archived(db)) == 300
     walked_articles = [p for p in walk if p.startswith("/bai-viet/")]
     assert sorted(walked_articles) == sorted(set(big.site.articles) - routine_articles)  # each once, none known
-    assert sorted(p for p in walk if p.startswith("/tin-tuc")) == sorted(big.site.listings)  # every page, once
+    assert sorted(p for p in walk if p.startswith("/tin-tuc")) == sorted([*big.site.listings, BROKEN])  # once each
     assert not [p for p in routine + walk if p.startswith("/admin")]  # robots.txt obeyed
     assert not frontier(db, "pending") and not frontier(db, "failed")
 
@@ -117,9 +117,28 @@ def test_a_killed_backfill_goes_on_where_it_stopped(big: Site, uninterrupted: tu
     assert f"backfill {NAME}: complete" in result.stdout, result.stdout
     articles = [p for p in second if p.startswith("/bai-viet/")]
     assert sorted(articles) == sorted(set(big.site.articles) - recorded)  # the rest, once; nothing recorded
-    listings = [p for p in second if p.startswith("/tin-tuc")]
+    listings = [p for p in second if p in big.site.listings]
     assert sorted(listings) == sorted(set(big.site.listings) - read)  # no page marked read is read again
     assert archived(db) == archived(uninterrupted[0])  # the same articles and versions
+
+
+def test_a_listing_page_that_fails_is_tried_again_by_the_next_run(big: Site, tmp_path: Path) -> None:
+    """A 503 that outlasts the retries leaves the backfill open; the next run reads that page and
+    what lies beyond it, and nothing it had read before (a 404 past the end is given up at once)."""
+    db = f"sqlite:///{tmp_path / 'failing.db'}"
+    failing = big.site.listings[6]
+    big.server.fault(failing, "503", count=-1)
+    try:
+        first, walked = big.crawl(db, "--backfill")
+    finally:
+        big.server.clear_faults()
+    assert "remaining; `tgwatch crawl bigsite --backfill` goes on from there" in first.stdout, first.stdout
+    read = set(big.site.listings[:6])
+    assert read <= set(walked) and not set(big.site.listings[7:]) & set(walked)  # the chain broke at page 7
+    result, second = big.crawl(db, "--backfill")
+    assert f"backfill {NAME}: complete" in result.stdout, result.stdout
+    assert sorted(p for p in second if p.startswith("/tin-tuc")) == sorted([*big.site.listings[6:], BROKEN])
+    assert {path for path, _, _ in archived(db)} == set(big.site.articles)
 
 
 def test_routine_crawls_run_beside_a_backfill_and_a_second_backfill_is_refused(big: Site, tmp_path: Path) -> None:

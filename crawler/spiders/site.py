@@ -57,6 +57,11 @@ ARTICLE_STATUSES = [s for s in range(200, 600) if s not in (301, 302, 303, 307, 
 """Every answer to an article request reaches the spider (redirects are followed or judged first)."""
 
 
+GONE_LISTING = frozenset({404, 410})
+"""Answers for which a backfill gives a listing page up (a broken pagination link); any other
+failure leaves the page to the backfill's next run."""
+
+
 def now() -> datetime:
     return datetime.now(VN_TZ)
 
@@ -312,8 +317,9 @@ class SiteSpider(Spider):
             if self.backfill is not None:
                 self.backfill.mark(first_url(request), "done")  # out of reach: done with
             return
-        if self.backfill is not None:
-            self.backfill.mark(first_url(request), "failed")
+        if self.backfill is not None:  # a page that is not there (404, 410) is done with, others tried
+            status = failure.value.response.status if isinstance(failure.value, HttpError) else 0  # again
+            self.backfill.mark(first_url(request), "done" if status in GONE_LISTING else "failed")
         self.crawler.stats.inc_value("tgwatch/listing_failed")
         self.listing_log.fail(first_url(request))
         logger.warning("%s: listing %s failed: %s", self.name, request.url, describe_failure(failure))
