@@ -246,3 +246,12 @@ def test_an_added_site_crawls(tmp_path: Path, fixture_server: FixtureServer) -> 
     assert {key_of(u) for u in urls} == live
     assert all(re.search(r"/quangtri/news/[a-z0-9-]+/[a-z0-9-]+-\d+\.html$", u) for u in urls)
     assert builtin_profiles()["nukeviet"].article_url.pattern == entry.site.article_url.pattern
+
+
+def test_readme_counts_are_the_catalogue_s() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    entries = catalogue().values()
+    assert f"lists {len(entries)} real provincial and district sites" in readme
+    assert f"`checked = true` ({sum(e.checked for e in entries)} entries)" in readme
+    assert f"false` ({sum(not e.checked for e in entries)}) says" in readme
+    assert "tgwatch sites --catalogue" in readme and "tgwatch sites add NAME [--config FILE]" in readme
