@@ -167,6 +167,7 @@ def add_to_config(path: Path, name: str) -> CatalogueEntry:
     entry = catalogue().get(name)
     if entry is None:
         raise ConfigError("catalogue", f"no entry named {name!r} (see `tgwatch sites --catalogue`)")
+    path = path.resolve() if path.is_symlink() else path  # a linked config is changed where it lives
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     if path.exists() and name in load_config(path).sites:
         raise ConfigError(str(path), f"a site named {name!r} is already configured")

@@ -179,6 +179,15 @@ def test_sites_add_appends_the_entry_and_keeps_the_config_text(tmp_path: Path) -
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tgwatch.toml"]
 
 
+def test_sites_add_through_a_symlink_changes_the_linked_file(tmp_path: Path) -> None:
+    real, link = tmp_path / "real.toml", tmp_path / "tgwatch.toml"
+    real.write_text(USER_CONFIG, encoding="utf-8")
+    link.symlink_to(real)
+    code, _, err = run("sites", "add", "btg-cantho", "--config", str(link))
+    assert code == 0, err
+    assert link.is_symlink() and "btg-cantho" in load_config(real).sites
+
+
 def test_sites_add_creates_a_missing_config(tmp_path: Path) -> None:
     path = tmp_path / "new.toml"
     code, out, _ = run("sites", "add", "btg-dongthap", "--config", str(path))
