@@ -7,6 +7,11 @@ at load, a pattern is refused when an unbounded repeat holds another one with no
 between them (``(a+)+``, ``(\\w+\\s?)*``: star height two, exponential in Python's ``re``), or when
 it needs more than ``PROBE_TIMEOUT`` on a long run of any character it names (``(a|a)*$``). A link
 that still takes longer than ``MATCH_TIMEOUT`` does not match, with a warning.
+
+Links are absolute URLs, so a pattern anchored at a path (``^/news/...``, as a profile naturally
+writes one) would never match one: a pattern that starts with ``^/`` or ``\\A/`` (after inline flags
+such as ``(?i)``) is matched against the URL's path and query (``/news/a-1.html?x=1``, no fragment);
+every other pattern against the whole URL.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import regex
 
@@ -28,6 +34,8 @@ PROBE_TIMEOUT = 0.25
 PROBE_LENGTH = 100
 """Exponential backtracking shows at a few dozen characters; polynomial work stays small at 100."""
 _PROBE_ENDS = ("\x00", "!", "/", "")
+_PATH_ANCHORED = re.compile(r"(?:\(\?[aiLmsux]+\))*(?:\^|\\A)/")
+"""A pattern anchored at the start of a path: it is matched against a link's path and query."""
 
 
 class PatternError(ValueError):
@@ -41,9 +49,13 @@ class UrlPattern:
         self.pattern = source
         self.compiled = regex.compile(source)
         self.timeouts = 0
+        self.path_anchored = _PATH_ANCHORED.match(source) is not None
 
     def search(self, text: str) -> Any:
-        """The match of the pattern in ``text``, or None (also when it takes too long)."""
+        """The match of the pattern in ``text`` (in its path and query when the pattern is anchored
+        at ``^/``), or None (also when it takes too long)."""
+        if self.path_anchored:
+            text = path_query(text)
         try:
             return self.compiled.search(text, timeout=MATCH_TIMEOUT)
         except TimeoutError:
@@ -66,6 +78,16 @@ class UrlPattern:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["pattern"])  # type: ignore[misc]
+
+
+def path_query(url: str) -> str:
+    """``url``'s path and query (``/a/b?x=1``), without scheme, host or fragment; ``url`` itself
+    when it cannot be split."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def compile_pattern(source: str) -> UrlPattern:

@@ -392,19 +392,26 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(source, "sites must be an array of tables ([[sites]])")
     sites: dict[str, SiteProfile] = {}
     for index, table in enumerate(tables):
-        check, base = _Check(source, f"sites[{index}]"), None
-        if isinstance(table, dict) and "profile" in table:
-            base = builtin_profiles().get(table["profile"]) if isinstance(table["profile"], str) else None
-            if base is None:
-                known = ", ".join(sorted(builtin_profiles()))
-                raise check.fail(f"unknown profile {table['profile']!r} (built-in: {known})")
-        site = parse_site(table, source, check.where, base)
-        if not site.start_urls:
-            raise check.fail(f"start_urls of site {site.name} is empty: give at least one listing page URL")
+        site = parse_config_site(table, source, f"sites[{index}]")
         if site.name in sites:
-            raise check.fail(f"duplicate site name {site.name!r}")
+            raise _Check(source, f"sites[{index}]").fail(f"duplicate site name {site.name!r}")
         sites[site.name] = site
     return Config(notify=notify, sites=sites, source=source)
+
+
+def parse_config_site(table: Any, source: str, where: str) -> SiteProfile:
+    """One ``[[sites]]`` table of a config: its ``profile`` resolved, validated, with start URLs
+    (the catalogue's entries go through here too, so each is a valid config site)."""
+    check, base = _Check(source, where), None
+    if isinstance(table, dict) and "profile" in table:
+        base = builtin_profiles().get(table["profile"]) if isinstance(table["profile"], str) else None
+        if base is None:
+            known = ", ".join(sorted(builtin_profiles()))
+            raise check.fail(f"unknown profile {table['profile']!r} (built-in: {known})")
+    site = parse_site(table, source, where, base)
+    if not site.start_urls:
+        raise check.fail(f"start_urls of site {site.name} is empty: give at least one listing page URL")
+    return site
 
 
 def select_profile(name: str, config: Config | None = None) -> SiteProfile:

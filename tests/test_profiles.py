@@ -139,3 +139,87 @@ def test_select_profile_by_name() -> None:
     assert select_profile("portal", config).name == "portal"
     with pytest.raises(ConfigError, match="no site or profile named 'nope'"):
         select_profile("nope", config)
+
+
+# --- URL patterns anchored at the path ------------------------------------------------------------
+
+def test_a_pattern_anchored_at_the_path_matches_absolute_urls() -> None:
+    """The spider hands patterns absolute URLs: ``^/...`` is matched against the path and query."""
+    from crawler.patterns import compile_pattern
+
+    pattern = compile_pattern(r"^/[a-z-]+/[a-z0-9-]+\.html(?:\?categoryId=\d+)?$")
+    assert pattern.search("https://dangcongsan.vn/thoi-su/ninh-binh-tap-huan.html?categoryId=1044")
+    assert pattern.search("https://dangcongsan.vn/thoi-su/ninh-binh-tap-huan.html#comments")  # no fragment
+    assert pattern.search("/thoi-su/ninh-binh-tap-huan.html")  # a bare path still works
+    assert not pattern.search("https://dangcongsan.vn/a/b/ninh-binh.html")
+    assert compile_pattern(r"(?i)^/NEWS/").search("https://x.vn/news/a-1.html")
+    assert not compile_pattern(r"^https?://x\.vn/").path_anchored  # anchored at the scheme: whole URL
+    assert compile_pattern(r"^https?://x\.vn/").search("https://x.vn/a")
+    assert compile_pattern(r"-\d+\.html$").search("https://x.vn/a-1.html")  # unanchored: whole URL
+
+
+def test_the_spider_recognises_articles_of_path_anchored_profiles() -> None:
+    """``is_article_url`` (what a crawl uses) on real-shaped absolute links of every built-in profile
+    whose patterns are anchored at ``^/``: they never matched before (the spider passes absolute URLs)."""
+    from crawler.spiderloader import spider_class
+
+    links = {
+        "dangcongsan": ("https://dangcongsan.vn/xay-dung-dang/dang-bo-tinh-so-ket-712408.html",
+                        "https://dangcongsan.vn/thoi-su.html?page=2"),
+        "lyluanchinhtri": ("https://lyluanchinhtri.vn/home/index.php/thuc-tien/item/5102-lao-cai.html",
+                           "https://lyluanchinhtri.vn/home/index.php/thuc-tien.html?start=10"),
+        "tapchicongsan": ("https://www.tapchicongsan.org.vn/web/guest/thuc-tien/-/2018/1021877/da-nang.aspx",
+                          "https://www.tapchicongsan.org.vn/web/guest/thuc-tien"),
+        "baochinhphu": ("https://baochinhphu.vn/quy-dinh-moi-102260815065412345.htm",
+                        "https://baochinhphu.vn/thoi-su.htm"),
+        "nhandan": ("https://nhandan.vn/bao-chi-post915204.html", "https://nhandan.vn/chinhtri/"),
+    }
+    for name, (article, listing) in links.items():
+        profile = builtin_profiles()[name]
+        spider = spider_class(profile)()
+        assert spider.is_article_url(article), (name, article)
+        assert not spider.is_article_url(listing), (name, listing)
+        assert profile.follow_url is not None and profile.follow_url.search(listing), (name, listing)
+        assert not profile.follow_url.search(article), (name, article)
+
+
+def _family_fixture_sites() -> list[tuple[str, str]]:
+    from fixtures.model import DATA_DIR, load_sites
+    from fixtures.pages import template_of
+
+    pairs = []
+    for site in load_sites(DATA_DIR):
+        tpl = template_of(site)
+        family = getattr(tpl, "PROFILE", "") or getattr(tpl, "NAME", "")
+        if family in builtin_profiles():
+            pairs.append((site.name, family))
+    return pairs
+
+
+@pytest.mark.parametrize(("site_name", "family"), _family_fixture_sites())
+def test_builtin_patterns_match_their_fixture_site(site_name: str, family: str) -> None:
+    """Each built-in profile's own ``article_url`` / ``follow_url`` find the pages of the fixture site
+    of its family, mounted at a host's root (the fixture server puts each site under ``/<site>/``):
+    every article, no listing as an article, every listing page past the first (the first pages
+    are the start URLs) followed."""
+    import json
+
+    from fixtures.model import DATA_DIR, load_sites
+    from fixtures.pages import template_of
+
+    [site] = [s for s in load_sites(DATA_DIR) if s.name == site_name]
+    tpl, profile = template_of(site), builtin_profiles()[family]
+    gold_dir = Path(__file__).resolve().parent.parent / "fixtures" / "gold" / "v1" / site_name
+
+    def absolute(path: str) -> str:
+        prefix = f"/{site_name}"
+        return "https://btg.example.gov.vn" + (path[len(prefix):] if path.startswith(prefix + "/") else path)
+
+    articles = [absolute(json.loads(p.read_text(encoding="utf-8"))["url"]) for p in sorted(gold_dir.glob("*.json"))]
+    assert articles
+    first = [absolute(tpl.listing_path(site, slug, 1)) for slug in tpl.categories(site)]
+    later = [absolute(tpl.listing_path(site, slug, 2)) for slug in tpl.categories(site)]
+    assert [u for u in articles if not profile.article_url.search(u)] == []
+    assert [u for u in first + later if profile.article_url.search(u)] == []
+    if profile.follow_url is not None:
+        assert [u for u in later if not profile.follow_url.search(u)] == []
