@@ -41,7 +41,8 @@ from storage.findings import record_findings
 from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow
 from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
 from storage.search import search_text
-from storage.types import compress, in_vn
+from storage.captures import compress_for
+from storage.types import in_vn
 
 REMOVAL_SIGNALS = 2
 """Removal signals from distinct checks needed before an article is flagged removed."""
@@ -184,20 +185,24 @@ def _add_version(
         article_id=article.id,
         version=number,
         fetched_at=obs.fetched_at,
-        capture=capture_row(obs.capture) if obs.capture is not None else None,
+        capture=capture_row(session, article.site, obs.capture) if obs.capture is not None else None,
     )
     version.set_content(content, digest)
     session.add(version)
     set_latest(article, number, content, digest)
 
 
-def capture_row(capture: Capture) -> CaptureRow:
+def capture_row(session: Session, site: str, capture: Capture) -> CaptureRow:
+    """The capture as stored: compressed with the site's dictionary (``storage.captures``)."""
+    encoded = compress_for(session, site, capture.body)
     return CaptureRow(
         url=capture.url,
         status=capture.status,
         headers=dict(capture.headers),
         size=len(capture.body),
-        body=compress(capture.body),
+        compression=encoded.compression,
+        dictionary_id=encoded.dictionary_id,
+        body=encoded.body,
     )
 
 

@@ -21,7 +21,7 @@ from storage.models import Base
 from storage.observation import Fetched
 from tests.plugins.archive import content, fetched
 
-OUR_TABLES = {"articles", "versions", "changes", "captures", "crawl_runs", "edit_findings"}
+OUR_TABLES = {"articles", "versions", "changes", "captures", "crawl_runs", "edit_findings", "capture_dictionaries"}
 
 
 def _heads() -> set[str]:
