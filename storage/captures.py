@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 
 import zstandard
 from sqlalchemy import Select, func, select
@@ -55,22 +55,35 @@ class Encoded:
     body: bytes
 
 
-@lru_cache(maxsize=32)
-def _dictionary(digest: str, data: bytes) -> zstandard.ZstdCompressionDict:
-    """A dictionary ready for use, cached by its content's digest (the same in any archive)."""
-    found = zstandard.ZstdCompressionDict(data)
-    found.precompute_compress(level=LEVEL)
-    return found
+_READY: dict[str, zstandard.ZstdCompressionDict] = {}
+"""Dictionaries ready for use, by the SHA-256 of their bytes (so the same in any archive)."""
+_READY_MAX = 32
+_LOCK = threading.Lock()
 
 
 def _load(session: Session, dictionary_id: int) -> zstandard.ZstdCompressionDict:
+    """The dictionary ``dictionary_id``, its bytes read once per process (a digested zstd dictionary
+    is read-only: threads share it)."""
     cache: dict[int, zstandard.ZstdCompressionDict] = session.info.setdefault("tgwatch_dictionaries", {})
-    if dictionary_id not in cache:
-        row = session.get(CaptureDictionaryRow, dictionary_id)
-        if row is None:
-            raise CaptureError(f"capture dictionary {dictionary_id} is missing from the archive")
-        cache[dictionary_id] = _dictionary(row.digest, bytes(row.data))
-    return cache[dictionary_id]
+    if dictionary_id in cache:
+        return cache[dictionary_id]
+    digest = session.scalar(select(CaptureDictionaryRow.digest).where(CaptureDictionaryRow.id == dictionary_id))
+    if digest is None:
+        raise CaptureError(f"capture dictionary {dictionary_id} is missing from the archive")
+    with _LOCK:
+        ready = _READY.get(digest)
+    if ready is None:
+        data = session.scalar(select(CaptureDictionaryRow.data).where(CaptureDictionaryRow.id == dictionary_id))
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            raise CaptureError(f"capture dictionary {dictionary_id} does not match its digest")
+        ready = zstandard.ZstdCompressionDict(bytes(data))
+        ready.precompute_compress(level=LEVEL)
+        with _LOCK:
+            if len(_READY) >= _READY_MAX:
+                _READY.pop(next(iter(_READY)))
+            _READY[digest] = ready
+    cache[dictionary_id] = ready
+    return ready
 
 
 def site_dictionary(session: Session, site: str) -> int | None:

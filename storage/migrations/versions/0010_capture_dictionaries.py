@@ -1,12 +1,17 @@
-"""Captures compressed with zstd and a dictionary per site: ``capture_dictionaries``, ``captures.dictionary_id``.
+"""A compact archive: captures with per-site zstd dictionaries; SQLite's search text stored once.
 
 Revision ID: 0010
 Revises: 0008
 Create Date: 2026-12-06
 
-A dictionary is trained on a site's own pages once it has enough of them (``storage.captures``);
-each capture names the dictionary it was compressed with (null: none). Captures already stored
-keep their codec (``zlib``) and stay readable; ``tgwatch compact`` re-compresses them.
+``capture_dictionaries`` and ``captures.dictionary_id``: a dictionary is trained on a site's own
+pages once it has enough of them (``storage.captures``); each capture names the dictionary it was
+compressed with (null: none). Captures already stored keep their codec (``zlib``) and stay
+readable; ``tgwatch compact`` re-compresses them.
+
+On SQLite, ``articles_fts`` becomes a contentless FTS5 table with ``detail=none`` (``storage.search``):
+the folded text is no longer kept in ``articles.search_text`` (emptied here) nor in the index.
+``tgwatch compact --vacuum`` gives the freed pages back to the file system.
 """
 
 from __future__ import annotations
@@ -22,6 +27,52 @@ revision: str = "0010"
 down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+_FTS = ("CREATE VIRTUAL TABLE articles_fts USING fts5(search_text, content='', detail=none, "
+        "tokenize='unicode61 remove_diacritics 2')")
+_OLD_FTS = (
+    "CREATE VIRTUAL TABLE articles_fts USING fts5(search_text, content='articles', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN "
+    "INSERT INTO articles_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN "
+    "INSERT INTO articles_fts(articles_fts, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); END",
+    "CREATE TRIGGER articles_fts_update AFTER UPDATE OF search_text ON articles BEGIN "
+    "INSERT INTO articles_fts(articles_fts, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    "INSERT INTO articles_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+)
+_TRIGGERS = ("articles_fts_insert", "articles_fts_delete", "articles_fts_update")
+BATCH = 500
+
+
+def _search_text_sqlite() -> None:
+    """The search text out of ``articles`` and into a contentless index, recomputed from each
+    article's latest version by today's ``search_text`` (the one its later deletes will use)."""
+    from storage.content import Content
+    from storage.search import search_text
+
+    bind = op.get_bind()
+    for trigger in _TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    op.execute("DROP TABLE IF EXISTS articles_fts")
+    op.execute(_FTS)
+    after = 0
+    query = sa.text(
+        "SELECT a.id, v.title, v.lead, v.text, v.author, v.category FROM articles a "
+        "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
+        "WHERE a.id > :after ORDER BY a.id LIMIT :batch")
+    insert = sa.text("INSERT INTO articles_fts(rowid, search_text) VALUES (:id, :text)")
+    while rows := bind.execute(query, {"after": after, "batch": BATCH}).all():
+        bind.execute(insert, [
+            {"id": r.id, "text": search_text(Content(title=r.title, text=r.text, lead=r.lead, author=r.author,
+                                                      category=r.category))}
+            for r in rows
+        ])
+        after = rows[-1].id
+    op.execute("UPDATE articles SET search_text = '' WHERE search_text != ''")
 
 
 def upgrade() -> None:
@@ -46,6 +97,33 @@ def upgrade() -> None:
         op.add_column("captures", sa.Column("dictionary_id", sa.Integer(), nullable=True))
         op.create_foreign_key("fk_captures_dictionary_id_capture_dictionaries", "captures",
                               "capture_dictionaries", ["dictionary_id"], ["id"])
+    if op.get_bind().dialect.name == "sqlite":
+        _search_text_sqlite()
+
+
+def _search_text_back() -> None:
+    """``articles.search_text`` filled again and indexed by the external-content FTS5 table of 0001."""
+    from storage.content import Content
+    from storage.search import search_text
+
+    bind = op.get_bind()
+    op.execute("DROP TABLE IF EXISTS articles_fts")
+    query = sa.text(
+        "SELECT a.id, v.title, v.lead, v.text, v.author, v.category FROM articles a "
+        "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
+        "WHERE a.id > :after ORDER BY a.id LIMIT :batch")
+    update = sa.text("UPDATE articles SET search_text = :text WHERE id = :id")
+    after = 0
+    while rows := bind.execute(query, {"after": after, "batch": BATCH}).all():
+        bind.execute(update, [
+            {"id": r.id, "text": search_text(Content(title=r.title, text=r.text, lead=r.lead, author=r.author,
+                                                      category=r.category))}
+            for r in rows
+        ])
+        after = rows[-1].id
+    for statement in _OLD_FTS:
+        op.execute(statement)
+    op.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
 
 
 def downgrade() -> None:
@@ -53,6 +131,8 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.execute(sa.text("SELECT COUNT(*) FROM captures WHERE compression = 'zstd'")).scalar():
         raise RuntimeError("captures compressed with zstd cannot be read by revision 0008; keep revision 0010")
+    if bind.dialect.name == "sqlite":
+        _search_text_back()
     if bind.dialect.name == "postgresql":
         op.drop_constraint("fk_captures_dictionary_id_capture_dictionaries", "captures", type_="foreignkey")
     op.execute("ALTER TABLE captures DROP COLUMN dictionary_id")
