@@ -11,6 +11,10 @@ readable; ``tgwatch compact`` re-compresses them.
 
 On SQLite, ``articles_fts`` becomes a contentless FTS5 table with ``detail=none`` (``storage.search``):
 the folded text is no longer kept in ``articles.search_text`` (emptied here) nor in the index.
+``echo_bands`` loses its index by article (an article's old bands are deleted by their buckets,
+recomputed from ``echo_index.signature``), and on SQLite becomes a ``WITHOUT ROWID`` table: the
+primary key holds the rows once instead of a table and an index holding them twice.
+
 ``tgwatch compact --vacuum`` gives the freed pages back to the file system.
 """
 
@@ -75,6 +79,20 @@ def _search_text_sqlite() -> None:
     op.execute("UPDATE articles SET search_text = '' WHERE search_text != ''")
 
 
+def _bands_table(rowid: bool) -> str:
+    return ("CREATE TABLE {name} (bucket BIGINT NOT NULL, band SMALLINT NOT NULL, article_id INTEGER NOT NULL, "
+            "CONSTRAINT pk_echo_bands PRIMARY KEY (bucket, band, article_id), "
+            "CONSTRAINT fk_echo_bands_article_id_articles FOREIGN KEY(article_id) REFERENCES articles (id) "
+            "ON DELETE CASCADE)" + ("" if rowid else " WITHOUT ROWID"))
+
+
+def _rebuild_bands(rowid: bool) -> None:
+    op.execute(_bands_table(rowid).format(name="echo_bands_0010"))
+    op.execute("INSERT INTO echo_bands_0010 (bucket, band, article_id) SELECT bucket, band, article_id FROM echo_bands")
+    op.execute("DROP TABLE echo_bands")
+    op.execute("ALTER TABLE echo_bands_0010 RENAME TO echo_bands")
+
+
 def upgrade() -> None:
     op.create_table(
         "capture_dictionaries",
@@ -99,6 +117,9 @@ def upgrade() -> None:
                               "capture_dictionaries", ["dictionary_id"], ["id"])
     if op.get_bind().dialect.name == "sqlite":
         _search_text_sqlite()
+        _rebuild_bands(rowid=False)
+    else:
+        op.drop_index("ix_echo_bands_article_id", table_name="echo_bands")
 
 
 def _search_text_back() -> None:
@@ -133,6 +154,8 @@ def downgrade() -> None:
         raise RuntimeError("captures compressed with zstd cannot be read by revision 0008; keep revision 0010")
     if bind.dialect.name == "sqlite":
         _search_text_back()
+        _rebuild_bands(rowid=True)
+    op.create_index("ix_echo_bands_article_id", "echo_bands", ["article_id"])
     if bind.dialect.name == "postgresql":
         op.drop_constraint("fk_captures_dictionary_id_capture_dictionaries", "captures", type_="foreignkey")
     op.execute("ALTER TABLE captures DROP COLUMN dictionary_id")
