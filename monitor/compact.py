@@ -17,10 +17,11 @@ from monitor.context import AppContext
 @click.command("compact")
 @click.argument("sites", nargs=-1)
 @click.option("--retrain", is_flag=True, help="Train each site's dictionary anew on its newest captures first.")
+@click.option("--vacuum", is_flag=True, help="SQLite: then rewrite the file without its free pages (VACUUM).")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=200, show_default=True,
               help="Captures re-compressed per transaction.")
 @click.pass_obj
-def command(app: AppContext, sites: tuple[str, ...], retrain: bool, batch: int) -> None:
+def command(app: AppContext, sites: tuple[str, ...], retrain: bool, vacuum: bool, batch: int) -> None:
     """Re-compress the stored captures of SITES (default: all) with each site's dictionary.
 
     A site with enough captures and no dictionary gets one trained on its newest pages. Prints
@@ -30,6 +31,7 @@ def command(app: AppContext, sites: tuple[str, ...], retrain: bool, batch: int) 
     Example:
       tgwatch compact
       tgwatch compact tuyengiao --retrain
+      tgwatch compact --vacuum
     """
     archive = app.archive()
     count, before, after = Counter[str](), 0, 0
@@ -38,3 +40,10 @@ def command(app: AppContext, sites: tuple[str, ...], retrain: bool, batch: int) 
         before, after = before + done.before, after + done.after
     total = sum(count.values())
     click.echo(f"re-compressed {total} captures of {len(count)} sites: {before:,} -> {after:,} bytes")
+    if vacuum and archive.backend == "sqlite":
+        raw = archive.engine.raw_connection()  # autocommit (see storage.engine): VACUUM runs outside a transaction
+        try:
+            raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+        click.echo("vacuumed")
