@@ -147,11 +147,34 @@ def _search_text_back() -> None:
     op.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
 
 
-def downgrade() -> None:
-    """Back to zlib-only captures: refused while any capture needs zstd (decompress them first)."""
+def _captures_back_to_zlib() -> None:
+    """Every zstd capture re-compressed with zlib, the one codec revision 0008 reads."""
+    import zlib
+
+    import zstandard
+
     bind = op.get_bind()
-    if bind.execute(sa.text("SELECT COUNT(*) FROM captures WHERE compression = 'zstd'")).scalar():
-        raise RuntimeError("captures compressed with zstd cannot be read by revision 0008; keep revision 0010")
+    dictionaries = {row.id: zstandard.ZstdCompressionDict(bytes(row.data))
+                    for row in bind.execute(sa.text("SELECT id, data FROM capture_dictionaries"))}
+    query = sa.text("SELECT id, dictionary_id, size, body FROM captures WHERE compression = 'zstd' AND id > :after "
+                    "ORDER BY id LIMIT 200")
+    update = sa.text("UPDATE captures SET compression = 'zlib', body = :body WHERE id = :id")
+    after = 0
+    while rows := bind.execute(query, {"after": after}).all():
+        changed = []
+        for row in rows:
+            chosen = dictionaries.get(row.dictionary_id) if row.dictionary_id is not None else None
+            reader = zstandard.ZstdDecompressor(dict_data=chosen) if chosen else zstandard.ZstdDecompressor()
+            raw = reader.decompress(bytes(row.body), max_output_size=row.size)
+            changed.append({"id": row.id, "body": zlib.compress(raw[: row.size], 6)})
+        bind.execute(update, changed)
+        after = rows[-1].id
+
+
+def downgrade() -> None:
+    """Back to zlib captures (re-compressed here) and 0008's search text and echo bands."""
+    bind = op.get_bind()
+    _captures_back_to_zlib()
     if bind.dialect.name == "sqlite":
         _search_text_back()
         _rebuild_bands(rowid=True)
