@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "monitor.echoes",
     "monitor.sql",
     "monitor.reextract",
+    "monitor.compact",
     "monitor.sites",
     "monitor.demo",
     "monitor.serve",

@@ -11,18 +11,20 @@ Relations for plain SQL (names and meanings are a contract; more columns may app
   published_at, author, category`` denormalised; ``first_seen_at, last_checked_at`` (last check
   the server answered), ``last_changed_at``, ``removed_at`` (null while live), ``current_version``,
   ``content_hash``, HTTP ``etag``/``last_modified``, ``gone_signals``, ``failed_checks`` (in a
-  row), ``last_error``, and ``search_text`` (folded: no diacritics, đ as d, lower-case).
+  row), ``last_error``, and ``search_text`` (PostgreSQL: folded, no diacritics, đ as d,
+  lower-case; empty on SQLite, where only ``articles_fts`` holds it).
 - ``versions``: ``article_id, version`` (1, 2, ...), ``fetched_at`` and the content fields
   (``text`` is one paragraph per line, the lead first) with their ``content_hash``.
 - ``changes``: ``kind`` in new, edited, removed, restored, reextracted; ``detected_at``,
   ``from_version, to_version``, ``fields`` (e.g. ``title,text``), ``note`` (``returns to
   version K``, the removal reason, or the old values of a re-extraction as JSON), ``run_id``.
 - ``captures``: per version, the response's final ``url``, ``status``, ``headers`` (JSON) and
-  ``body`` (zlib-compressed; ``compression`` names the codec, ``size`` the raw length).
+  ``body`` (``compression``: zstd with the site's ``dictionary_id``, or zlib in older archives;
+  ``size`` the raw length; ``storage.captures``). ``capture_dictionaries``: one per site.
 - ``crawl_runs``: ``site, started_at, finished_at, outcome`` (running, ok, failed, timeout,
   interrupted), counts ``pages, new, edited, unchanged, removed, restored, failed``, ``error``,
   ``pid``.
-- ``articles_fts`` (SQLite only): FTS5 over ``articles.search_text``, rowid = article id. On
+- ``articles_fts`` (SQLite only): contentless FTS5 (``detail=none``), rowid = article id. On
   PostgreSQL ``to_tsvector('simple', search_text)`` is GIN-indexed.
 
 Times: SQLite stores ISO 8601 text always at +07:00 (so text order is time order);

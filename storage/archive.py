@@ -9,7 +9,7 @@ takes its own session.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from storage import echoes, listings, reads, recording, reextract, runs, search
+from storage import captures, echoes, listings, reads, recording, reextract, runs, search
 from storage.content import Content
 from storage.engine import WRITE_OPTIONS, create_archive_engine, first_line, migrate, shown_url
 from storage.errors import ArchiveError
@@ -148,6 +148,27 @@ class Archive:
 
     def iter_captures(self, site: str | None = None) -> Iterator[StoredCapture]:
         return reads.iter_captures(self.reading, site)
+
+    def compact(self, sites: Sequence[str] = (), *, retrain: bool = False,
+                batch: int = 200) -> Iterator[tuple[str, captures.Compacted]]:
+        """Re-compress captures of ``sites`` (default: all) with each site's newest dictionary (trained
+        first if the site has none, or anew with ``retrain``), ``batch`` captures per transaction;
+        yields each batch's result as it is committed."""
+        with self.reading() as session:
+            names = [s for s in captures.capture_sites(session) if not sites or s in sites]
+        for site in names:
+            with self.writing() as session:
+                dictionary_id = captures.site_dictionary(session, site)
+                if dictionary_id is None or retrain:
+                    dictionary_id = captures.train(session, site) or dictionary_id
+            after = 0
+            while True:
+                with self.writing() as session:
+                    done = captures.compact_batch(session, site, dictionary_id, after=after, batch=batch)
+                if not done.last_id:
+                    break
+                yield site, done
+                after = done.last_id
 
     def rederive(self, version_id: int, content: Content) -> list[str]:
         """Re-derive one version from today's extraction; returns the fields that changed."""

@@ -82,7 +82,10 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
     entry = session.get(EchoIndexRow, article.id)
     if entry is not None:  # a later version: its old bands and pairs go (core statements: no ORM sync)
         plain = {"synchronize_session": False}
-        session.execute(delete(EchoBandRow).where(EchoBandRow.article_id == article.id), execution_options=plain)
+        if entry.signature is not None:  # its bands, found by the primary key (no index by article)
+            old = [bucket for _, bucket in bands(entry.signature)]
+            mine = delete(EchoBandRow).where(EchoBandRow.bucket.in_(old), EchoBandRow.article_id == article.id)
+            session.execute(mine, execution_options=plain)
         session.execute(delete(EchoRow).where(or_(EchoRow.original_article_id == article.id,
                                                    EchoRow.copy_article_id == article.id)),
                         execution_options=plain)

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.content import Content
-from storage.types import COMPRESSION, AwareDateTime, decompress
+from storage.types import COMPRESSION, AwareDateTime
 from storage.vocabulary import CHANGE_KINDS, RUN_OUTCOMES, RunOutcome
 
 NAMING = {
@@ -135,14 +135,33 @@ class CaptureRow(Base):
     url: Mapped[str] = mapped_column(Text)  # final URL after redirects
     status: Mapped[int]
     headers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    compression: Mapped[str] = mapped_column(String(16), default=COMPRESSION)
+    compression: Mapped[str] = mapped_column(String(16), default=COMPRESSION)  # zstd | zlib | none
     size: Mapped[int]  # uncompressed length
     body: Mapped[bytes] = mapped_column(LargeBinary)
+    dictionary_id: Mapped[int | None] = mapped_column(ForeignKey("capture_dictionaries.id"))  # migration 0010
 
     version: Mapped[VersionRow] = relationship(back_populates="capture")
 
     def html(self) -> bytes:
-        return decompress(self.body, self.compression)
+        """The capture's bytes as fetched (``storage.captures.decode``: bounded, any codec)."""
+        from storage.captures import body_of
+
+        return body_of(self)
+
+
+class CaptureDictionaryRow(Base):
+    """A zstd dictionary trained on one site's pages (``storage.captures``); never changed or deleted."""
+
+    __tablename__ = "capture_dictionaries"
+    __table_args__ = (Index(None, "site"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    samples: Mapped[int]  # captures it was trained on
+    size: Mapped[int]
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of data
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CrawlRunRow(Base):

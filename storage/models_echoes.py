@@ -45,7 +45,7 @@ class EchoBandRow(Base):
     """One LSH band bucket of one indexed article: articles sharing a bucket are candidates."""
 
     __tablename__ = "echo_bands"
-    __table_args__ = (Index(None, "article_id"),)
+    __table_args__ = {"sqlite_with_rowid": False}  # the primary key is the table (migration 0010)
 
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # first: lookups probe by bucket
     band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)

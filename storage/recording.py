@@ -40,8 +40,9 @@ from storage.echoes import index_version
 from storage.findings import record_findings
 from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow
 from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
-from storage.search import search_text
-from storage.types import compress, in_vn
+from storage.search import index_article
+from storage.captures import compress_for
+from storage.types import in_vn
 
 REMOVAL_SIGNALS = 2
 """Removal signals from distinct checks needed before an article is flagged removed."""
@@ -109,8 +110,9 @@ def _new(session: Session, site: str, url: str, obs: Fetched, run_id: int | None
     digest = content.fingerprint()
     set_latest(article, 1, content, digest)
     session.add(article)
-    session.flush()  # the article's id, for the version and the change
+    session.flush()  # the article's id, for the version, the change and the search index
     _add_version(session, article, 1, obs, content, digest)
+    index_article(session, article, content, None)
     _change(session, article, "new", at, run_id, None, 1)
     index_version(session, article, content, at)
     return Verdict.NEW
@@ -139,6 +141,7 @@ def _fetched(session: Session, article: ArticleRow, obs: Fetched, run_id: int | 
         )
     )
     _add_version(session, article, previous + 1, obs, content, digest)
+    index_article(session, article, content, current.content())
     note = f"returns to version {earlier}" if earlier is not None else None
     kind = "restored" if removed else "edited"
     change = _change(session, article, kind, obs.fetched_at, run_id, previous, previous + 1, fields, note)
@@ -165,7 +168,7 @@ def _gone(session: Session, article: ArticleRow, obs: Gone, run_id: int | None) 
 
 
 def set_latest(article: ArticleRow, number: int, content: Content, digest: str) -> None:
-    """Denormalise the latest version's fields onto the article (and its search text)."""
+    """Denormalise the latest version's fields onto the article (its search text: ``index_article``)."""
     article.current_version = number
     article.title = content.title
     article.lead = content.lead
@@ -174,7 +177,6 @@ def set_latest(article: ArticleRow, number: int, content: Content, digest: str) 
     article.author = content.author
     article.category = content.category
     article.content_hash = digest
-    article.search_text = search_text(content)
 
 
 def _add_version(
@@ -184,20 +186,24 @@ def _add_version(
         article_id=article.id,
         version=number,
         fetched_at=obs.fetched_at,
-        capture=capture_row(obs.capture) if obs.capture is not None else None,
+        capture=capture_row(session, article.site, obs.capture) if obs.capture is not None else None,
     )
     version.set_content(content, digest)
     session.add(version)
     set_latest(article, number, content, digest)
 
 
-def capture_row(capture: Capture) -> CaptureRow:
+def capture_row(session: Session, site: str, capture: Capture) -> CaptureRow:
+    """The capture as stored: compressed with the site's dictionary (``storage.captures``)."""
+    encoded = compress_for(session, site, capture.body)
     return CaptureRow(
         url=capture.url,
         status=capture.status,
         headers=dict(capture.headers),
         size=len(capture.body),
-        body=compress(capture.body),
+        compression=encoded.compression,
+        dictionary_id=encoded.dictionary_id,
+        body=encoded.body,
     )
 
 

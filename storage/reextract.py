@@ -20,6 +20,7 @@ from storage.findings import refresh_version
 from storage.echoes import index_version
 from storage.models import ArticleRow, ChangeRow, VersionRow
 from storage.recording import pinned, set_latest
+from storage.search import index_article
 from storage.types import now
 
 
@@ -53,6 +54,7 @@ def rederive(session: Session, version_id: int, content: Content) -> list[str]:
     version.set_content(fresh, digest)
     if article.current_version == version.version:
         set_latest(article, version.version, fresh, digest)
+        index_article(session, article, fresh, old)
         index_version(session, article, fresh, now())  # its echoes, judged on the corrected text
     refresh_version(session, article.id, version.version)  # the edits on either side of it
     note = {name: _plain(getattr(old, name)) for name in changed}

@@ -1,15 +1,24 @@
 """Diacritic-insensitive full-text search over the latest version of each article.
 
 Vietnamese readers (and scripts) type without diacritics: "tuyen giao" must find "tuyên giáo"
-and "dang" must find "Đảng". ``record`` and ``rederive`` keep ``articles.search_text``, the folded
-title, lead, text, author and category of the latest version, in the same transaction. It is
-indexed by an FTS5 table ``articles_fts`` on SQLite and by a GIN index over
-``to_tsvector('simple', search_text)`` on PostgreSQL, so plain SQL can use it too::
+and "dang" must find "Đảng". ``record`` and ``rederive`` index the folded title, lead, text, author
+and category of the latest version (``index_article``), in the same transaction. On SQLite that
+text goes only into the FTS5 table ``articles_fts`` (contentless, ``detail=none``: the words'
+rowids and nothing else, so the text is not stored a second and third time; migration 0010); on
+PostgreSQL into ``articles.search_text``, GIN-indexed over ``to_tsvector('simple', search_text)``
+(``search_text`` is empty on SQLite). Plain SQL can use either::
 
     SELECT a.* FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
     WHERE articles_fts MATCH 'tuyen giao';                                  -- SQLite
     SELECT * FROM articles                                                  -- PostgreSQL
     WHERE to_tsvector('simple', search_text) @@ plainto_tsquery('simple', 'tuyen giao');
+
+A contentless FTS5 table forgets an article's old words only when told them: ``index_article``
+deletes the previous version's entry by recomputing its text with ``search_text``. A change to
+``search_text`` or ``fold`` must therefore come with a migration that rebuilds ``articles_fts``.
+
+Ranking: only the newest ``CANDIDATES`` matching articles are ranked (bm25 / ts_rank), so a query
+whose words are in every report costs the same at 1,000 or 100,000 articles.
 
 Snippets are cut from the original text, not the folded one: folding maps each character to at
 most one, so positions found in the folded text point into the original.
@@ -24,8 +33,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from storage.content import Content, normalise_text
+from storage.models import ArticleRow
 from storage.types import AwareDateTime
 
 if TYPE_CHECKING:
@@ -44,17 +55,47 @@ def fold_char(char: str) -> str:
     return lowered if len(lowered) == 1 else (base[:1].lower() if base else "")
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table computing ``fold_char`` on first sight of a character (cached below
+    U+3000: Vietnamese and every Latin letter, so hostile text cannot grow the cache unbounded)."""
+
+    def __missing__(self, code: int) -> str:
+        folded = fold_char(chr(code))
+        if code < 0x3000:
+            self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
 def fold(value: str) -> str:
     """Text as it is indexed and searched: no diacritics, đ as d, lower-case."""
-    return "".join(fold_char(c) for c in unicodedata.normalize("NFC", value))
+    return unicodedata.normalize("NFC", value).translate(_FOLD)
 
 
 def search_text(content: Content) -> str:
-    """The folded text of one version: what ``articles.search_text`` holds."""
+    """The folded text of one version: what ``articles_fts`` (or ``articles.search_text``) indexes."""
     n = content.normalised()
     lead = n.lead if n.lead and n.lead not in n.text else None  # the text usually starts with it
     parts = [n.title, lead, n.text, n.author, n.category]
     return fold("\n".join(p for p in parts if p))
+
+
+_FTS_DELETE = text("INSERT INTO articles_fts(articles_fts, rowid, search_text) VALUES ('delete', :id, :text)")
+_FTS_INSERT = text("INSERT INTO articles_fts(rowid, search_text) VALUES (:id, :text)")
+
+
+def index_article(session: Session, article: ArticleRow, content: Content, previous: Content | None) -> None:
+    """Make ``content`` the article's searchable text, replacing ``previous`` (what was indexed:
+    its latest version until now; None for a new article). The article must have its id."""
+    folded = search_text(content)
+    if session.get_bind().dialect.name != "sqlite":
+        article.search_text = folded
+        return
+    if previous is not None:
+        session.execute(_FTS_DELETE, {"id": article.id, "text": search_text(previous)})
+    session.execute(_FTS_INSERT, {"id": article.id, "text": folded})
 
 
 @dataclass(frozen=True)
@@ -104,18 +145,25 @@ def snippet(body: str, tokens: list[str], width: int = 200) -> str:
     return marked(snippet_spans(body, tokens, width))
 
 
+CANDIDATES = 1000
+"""Matching articles ranked per query: the newest (highest ids) first."""
+
 _SQLITE = """
 SELECT a.id, a.site, a.url, a.title, a.published_at, v.text
-FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+FROM (SELECT f.rowid AS id, bm25(articles_fts) AS score FROM articles_fts f {site_join}
+      WHERE articles_fts MATCH :query {site} ORDER BY f.rowid DESC LIMIT :candidates) m
+JOIN articles a ON a.id = m.id
 JOIN versions v ON v.article_id = a.id AND v.version = a.current_version
-WHERE articles_fts MATCH :query {site}
-ORDER BY bm25(articles_fts), a.id DESC LIMIT :limit
+ORDER BY m.score, a.id DESC LIMIT :limit
 """
 _POSTGRESQL = """
 SELECT a.id, a.site, a.url, a.title, a.published_at, v.text
-FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version
-WHERE to_tsvector('simple', a.search_text) @@ plainto_tsquery('simple', :query) {site}
-ORDER BY ts_rank(to_tsvector('simple', a.search_text), plainto_tsquery('simple', :query)) DESC,
+FROM (SELECT id, search_text FROM articles a
+      WHERE to_tsvector('simple', a.search_text) @@ plainto_tsquery('simple', :query) {site}
+      ORDER BY a.id DESC LIMIT :candidates) m
+JOIN articles a ON a.id = m.id
+JOIN versions v ON v.article_id = a.id AND v.version = a.current_version
+ORDER BY ts_rank(to_tsvector('simple', m.search_text), plainto_tsquery('simple', :query)) DESC,
          a.id DESC
 LIMIT :limit
 """
@@ -129,12 +177,14 @@ def search(
     if not tokens or limit <= 0:
         return []
     sqlite = archive.engine.dialect.name == "sqlite"
-    params: dict[str, Any] = {"limit": limit, "site": site}
+    params: dict[str, Any] = {"limit": limit, "site": site, "candidates": max(CANDIDATES, limit)}
     if sqlite:
         params["query"] = " ".join(f'"{t}"' for t in tokens)
+        sql = _SQLITE.format(site="AND a.site = :site" if site else "",
+                             site_join="JOIN articles a ON a.id = f.rowid" if site else "")
     else:
         params["query"] = " ".join(tokens)
-    sql = (_SQLITE if sqlite else _POSTGRESQL).format(site="AND a.site = :site" if site else "")
+        sql = _POSTGRESQL.format(site="AND a.site = :site" if site else "")
     statement = text(sql).columns(published_at=AwareDateTime())
     with archive.engine.connect() as connection:
         rows = connection.execute(statement, params).all()

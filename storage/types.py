@@ -10,7 +10,6 @@ without microseconds still sorts before the same second with them), which keeps 
 
 from __future__ import annotations
 
-import zlib
 from datetime import datetime
 from typing import Any
 
@@ -60,18 +59,5 @@ class AwareDateTime(TypeDecorator[datetime]):
         return in_vn(value)
 
 
-COMPRESSION = "zlib"
-"""How ``captures.body`` is compressed (named in each row so a later codec can coexist)."""
-
-
-def compress(body: bytes) -> bytes:
-    """Raw HTML is repetitive; zlib keeps hundreds of thousands of captures affordable."""
-    return zlib.compress(body, 6)
-
-
-def decompress(body: bytes, compression: str) -> bytes:
-    if compression == "zlib":
-        return zlib.decompress(body)
-    if compression in {"", "none"}:
-        return body
-    raise ValueError(f"unknown capture compression {compression!r}")
+COMPRESSION = "zstd"
+"""How ``captures.body`` is compressed by default (each row names its codec: ``storage.captures``)."""

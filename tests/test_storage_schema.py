@@ -22,7 +22,7 @@ from storage.observation import Fetched
 from tests.plugins.archive import content, fetched
 
 OUR_TABLES = {"articles", "versions", "changes", "captures", "crawl_runs", "edit_findings", "backfills",
-              "backfill_pages"}
+              "backfill_pages", "capture_dictionaries"}
 
 
 def _heads() -> set[str]:

@@ -1,0 +1,221 @@
+"""Raw captures as stored: zstd, with a dictionary trained on the site's own pages.
+
+A site's pages share most of their bytes (``<head>``, menus, sidebars, footer), so each page
+compressed alone pays for that chrome again. Once a site has ``TRAIN_AFTER`` captures, a zstd
+dictionary is trained on its newest ones (``capture_dictionaries``) and every later capture of the
+site is compressed with it: a 40 KB page takes about 3 KB instead of 9 with zlib. Each capture
+row names its codec (``compression``) and its dictionary (``dictionary_id``, null for none), and
+dictionaries are never changed or deleted, so every capture ever written stays readable: zlib
+rows of older archives included. ``tgwatch compact`` re-compresses older captures with their
+site's newest dictionary (``compact_batch``), a bounded batch per transaction.
+
+Everything that reads or writes a capture body goes through ``encode``/``decode``. Decoding is
+bounded: never more than the row's recorded ``size`` (itself at most ``MAX_CAPTURE``), so a
+corrupt or hostile row cannot make a reader allocate more than that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import zlib
+from dataclasses import dataclass
+
+import zstandard
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, object_session
+
+from storage.errors import ArchiveError
+from storage.models import ArticleRow, CaptureDictionaryRow, CaptureRow, VersionRow
+from storage.types import now
+
+CODEC = "zstd"
+LEVEL = 9
+"""zstd level: ~1 ms per 40 KB page with a dictionary; higher levels gain little for 3x the time."""
+TRAIN_AFTER = 128
+"""Captures a site needs before its dictionary is trained (fewer give zstd's trainer too little)."""
+TRAIN_SAMPLES = 256
+"""The newest captures of the site a dictionary is trained on."""
+DICTIONARY_SIZE = 112_640
+"""zstd's default dictionary size: enough for a site's whole chrome."""
+MAX_CAPTURE = 64 * 1024 * 1024
+"""No capture decodes to more than this (the crawl keeps at most 10 MiB of a page)."""
+_CHUNK = 1 << 16
+
+
+class CaptureError(ArchiveError):
+    """A stored capture cannot be decoded (unknown codec, missing dictionary, corrupt or oversized)."""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    compression: str
+    dictionary_id: int | None
+    body: bytes
+
+
+_READY: dict[str, zstandard.ZstdCompressionDict] = {}
+"""Dictionaries ready for use, by the SHA-256 of their bytes (so the same in any archive)."""
+_READY_MAX = 32
+_LOCK = threading.Lock()
+
+
+def _load(session: Session, dictionary_id: int) -> zstandard.ZstdCompressionDict:
+    """The dictionary ``dictionary_id``, its bytes read once per process (a digested zstd dictionary
+    is read-only: threads share it)."""
+    cache: dict[int, zstandard.ZstdCompressionDict] = session.info.setdefault("tgwatch_dictionaries", {})
+    if dictionary_id in cache:
+        return cache[dictionary_id]
+    digest = session.scalar(select(CaptureDictionaryRow.digest).where(CaptureDictionaryRow.id == dictionary_id))
+    if digest is None:
+        raise CaptureError(f"capture dictionary {dictionary_id} is missing from the archive")
+    with _LOCK:
+        ready = _READY.get(digest)
+    if ready is None:
+        data = session.scalar(select(CaptureDictionaryRow.data).where(CaptureDictionaryRow.id == dictionary_id))
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            raise CaptureError(f"capture dictionary {dictionary_id} does not match its digest")
+        ready = zstandard.ZstdCompressionDict(bytes(data))
+        ready.precompute_compress(level=LEVEL)
+        with _LOCK:
+            if len(_READY) >= _READY_MAX:
+                _READY.pop(next(iter(_READY)))
+            _READY[digest] = ready
+    cache[dictionary_id] = ready
+    return ready
+
+
+def site_dictionary(session: Session, site: str) -> int | None:
+    """The id of the site's newest dictionary, if it has one."""
+    return session.scalar(
+        select(func.max(CaptureDictionaryRow.id)).where(CaptureDictionaryRow.site == site)
+    )
+
+
+def encode(session: Session, body: bytes, dictionary_id: int | None) -> Encoded:
+    """``body`` compressed with zstd and the dictionary ``dictionary_id`` (or none)."""
+    if dictionary_id is None:
+        compressor = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
+    else:
+        compressor = zstandard.ZstdCompressor(dict_data=_load(session, dictionary_id), write_checksum=True)
+    return Encoded(CODEC, dictionary_id, compressor.compress(body))
+
+
+def decode(session: Session | None, row: CaptureRow) -> bytes:
+    """The raw bytes of one stored capture, exactly as fetched; at most ``row.size`` bytes decoded."""
+    size = row.size
+    if not 0 <= size <= MAX_CAPTURE:
+        raise CaptureError(f"capture {row.id}: recorded size {size} is out of bounds")
+    body = bytes(row.body)
+    if row.compression in {"", "none"}:
+        out = body
+    elif row.compression == "zlib":
+        inflater = zlib.decompressobj()
+        out = inflater.decompress(body, size + 1)
+    elif row.compression == CODEC:
+        if row.dictionary_id is None:
+            decompressor = zstandard.ZstdDecompressor()
+        else:
+            if session is None:
+                raise CaptureError(f"capture {row.id}: its dictionary needs a session")
+            decompressor = zstandard.ZstdDecompressor(dict_data=_load(session, row.dictionary_id))
+        try:
+            with decompressor.stream_reader(io.BytesIO(body), read_size=_CHUNK) as reader:
+                out = reader.read(size + 1)
+        except zstandard.ZstdError as exc:
+            raise CaptureError(f"capture {row.id}: corrupt zstd data ({exc})") from None
+    else:
+        raise CaptureError(f"capture {row.id}: unknown compression {row.compression!r}")
+    if len(out) != size:
+        raise CaptureError(f"capture {row.id}: decodes to {'more' if len(out) > size else len(out)} bytes, "
+                           f"not the {size} recorded")
+    return out
+
+
+def body_of(row: CaptureRow) -> bytes:
+    """``decode`` for a row loaded by a session (the one the dictionary is read through)."""
+    return decode(object_session(row), row)
+
+
+def _site_captures(site: str) -> Select[CaptureRow]:
+    return (
+        select(CaptureRow)
+        .join(VersionRow, CaptureRow.version_id == VersionRow.id)
+        .join(ArticleRow, VersionRow.article_id == ArticleRow.id)
+        .where(ArticleRow.site == site)
+    )
+
+
+def train(session: Session, site: str) -> int | None:
+    """Train and store a dictionary from the site's newest captures; its id (None: too few)."""
+    rows = session.scalars(_site_captures(site).order_by(CaptureRow.id.desc()).limit(TRAIN_SAMPLES)).all()
+    if len(rows) < TRAIN_AFTER:
+        return None
+    samples: list[bytes | bytearray | memoryview[int]] = [decode(session, row) for row in rows]
+    try:
+        trained = zstandard.train_dictionary(DICTIONARY_SIZE, samples, k=2048, d=6, level=LEVEL)
+    except zstandard.ZstdError:  # samples too alike or too small to learn from: stay without
+        return None
+    data = trained.as_bytes()
+    row = CaptureDictionaryRow(site=site, created_at=now(), samples=len(samples), size=len(data),
+                               digest=hashlib.sha256(data).hexdigest(), data=data)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def compress_for(session: Session, site: str, body: bytes) -> Encoded:
+    """How a new capture of ``site`` is stored: with the site's dictionary, trained (and the site's
+    first captures re-compressed with it) once the site has ``TRAIN_AFTER`` captures."""
+    dictionary_id = site_dictionary(session, site)
+    if dictionary_id is None:
+        count = session.scalar(select(func.count()).select_from(_site_captures(site).subquery())) or 0
+        if count + 1 >= TRAIN_AFTER:
+            dictionary_id = train(session, site)
+            after = 0
+            while dictionary_id is not None and (after := compact_batch(session, site, dictionary_id,
+                                                                       after=after).last_id):
+                pass
+    return encode(session, body, dictionary_id)
+
+
+@dataclass(frozen=True)
+class Compacted:
+    """What one ``compact_batch`` did."""
+
+    last_id: int  # 0: nothing was left to look at
+    rewritten: int
+    before: int  # bytes of the rewritten bodies, before and after
+    after: int
+
+
+def compact_batch(
+    session: Session, site: str, dictionary_id: int | None, *, after: int = 0, batch: int = 200
+) -> Compacted:
+    """Re-compress up to ``batch`` captures of ``site`` (ids above ``after``) not yet stored with zstd
+    and ``dictionary_id`` (None: no dictionary); one that would not shrink (and is zstd already) is
+    left as it is."""
+    if dictionary_id is None:
+        other = CaptureRow.compression != CODEC
+    else:
+        other = (CaptureRow.compression != CODEC) | CaptureRow.dictionary_id.is_(None) | (
+            CaptureRow.dictionary_id != dictionary_id)
+    query = _site_captures(site).where(CaptureRow.id > after, other).order_by(CaptureRow.id).limit(batch)
+    rows = session.scalars(query).all()
+    rewritten = before = smaller = 0
+    for row in rows:
+        encoded = encode(session, decode(session, row), dictionary_id)
+        if len(encoded.body) < len(row.body) or row.compression != CODEC:
+            rewritten, before, smaller = rewritten + 1, before + len(row.body), smaller + len(encoded.body)
+            row.compression, row.dictionary_id, row.body = encoded.compression, encoded.dictionary_id, encoded.body
+    session.flush()
+    return Compacted(rows[-1].id if rows else 0, rewritten, before, smaller)
+
+
+def capture_sites(session: Session) -> list[str]:
+    """Sites that have captures."""
+    query = (select(ArticleRow.site).distinct()
+             .join(VersionRow, VersionRow.article_id == ArticleRow.id)
+             .join(CaptureRow, CaptureRow.version_id == VersionRow.id).order_by(ArticleRow.site))
+    return list(session.scalars(query))
