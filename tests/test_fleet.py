@@ -81,6 +81,16 @@ def expected_article_flags(sites: list[str] | None = None, *, through: str = "v2
     return {key: found for key, found in flags.items() if found}
 
 
+def listings(db: str) -> list[tuple[object, ...]]:
+    """Which listing page showed which article where (open stints), and each article's standing."""
+    return sorted(query(db, """
+        SELECT 'stint', p.url, p.kind, a.url, CAST(l.position AS TEXT) FROM listings l
+        JOIN listing_pages p ON p.id = l.page_id JOIN articles a ON a.id = l.article_id
+        WHERE l.seen_until IS NULL
+        UNION ALL
+        SELECT 'status', a.url, s.state, '', '' FROM listing_status s JOIN articles a ON a.id = s.article_id"""))
+
+
 def duplicates(db: str) -> list[tuple[object, ...]]:
     """Versions or changes recorded twice for one article (same version number, or the same
     change kind to the same version)."""
@@ -123,7 +133,7 @@ def test_three_workers_flag_exactly_the_scenario(pg_archive: str, redis_url: str
     assert summary(second)[1:] == (verdicts["new"], verdicts["edited"], 0, 0), second
     assert summary(third)[1:] == (0, 0, verdicts["removed"], 0), third
     assert summary(fourth)[1:] == (0, 0, 0, 0), fourth
-    assert article_flags(pg_archive) == expected_article_flags()
+    assert flagged(pg_archive) == expected_flags()  # the listings' delisted verdicts included
     assert duplicates(pg_archive) == []
     rows = query(pg_archive, "SELECT site, url FROM articles WHERE removed_at IS NULL")
     assert {(site, u.split("/", 3)[-1]) for site, u in rows} == {(s, p.lstrip("/")) for s, p in live_paths("v2")}
@@ -138,13 +148,26 @@ def test_three_workers_flag_exactly_the_scenario(pg_archive: str, redis_url: str
     fresh_fixture_server.set_version("v2")
     crawl(sqlite, config)
     crawl(sqlite, config)
-    assert article_flags(sqlite) == article_flags(pg_archive)
+    assert flagged(sqlite) == flagged(pg_archive)
     versions = "SELECT a.url, v.version, v.content_hash FROM versions v JOIN articles a ON a.id = v.article_id"
     assert sorted(query(sqlite, versions)) == sorted(query(pg_archive, versions))
+    assert listings(sqlite) == listings(pg_archive)
     # the frontier is empty again, every known article has a due time
     for site in SITES:
         status = frontier.site_status(site)
         assert (status.queued, status.in_flight) == (0, 0)
+    # v1 again: the delisted reports are listed again (relisted), the removed ones back, the same
+    fresh_fixture_server.set_version("v1")
+    (tmp_path / "again").mkdir()
+    with Workers(pg_archive, config, redis_url, frontier.prefix, tmp_path / "again") as workers:
+        workers.start(3)
+        enqueue(pg_archive, config, redis_url, frontier.prefix)
+    crawl(sqlite, config)
+    relisted = [key for key, found in flagged(pg_archive).items() if ("relisted", frozenset()) in found]
+    delisted = [key for key, found in expected_flags().items() if ("delisted", frozenset()) in found]
+    assert sorted(relisted) == sorted(delisted)
+    assert flagged(sqlite) == flagged(pg_archive) and duplicates(pg_archive) == []
+    assert listings(sqlite) == listings(pg_archive)
 
 
 def test_a_worker_killed_mid_crawl_loses_nothing(pg_archive: str, redis_url: str, frontier: Frontier,
