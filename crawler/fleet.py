@@ -464,7 +464,8 @@ class FleetSiteSpider(SiteSpider):
         return request
 
     def recheck_unlisted(self) -> None:
-        """De-listings are judged by local crawls only (a worker keeps no crawl's listing log)."""
+        """Never when this worker is idle: a fleet crawl's sweep does it (``sweep_unlisted``), once
+        the crawl's last listing is read, whichever worker read it."""
 
     def done(self, request: Request, *, answered: bool) -> None:
         scheduler = scheduler_of(self)
