@@ -50,7 +50,7 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import Base as RedisQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
-from twisted.internet import task, threads
+from twisted.internet import reactor, task, threads
 
 from crawler.extensions import ArchiveRun, run_counts
 from crawler.frontier import CrawlState, Entry, Frontier, Lease
@@ -79,6 +79,9 @@ logger = logging.getLogger(__name__)
 
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
 """What a Redis call raises while Redis restarts or is unreachable: wait and retry."""
+
+SWEEP_RETRY = 2.0
+"""Seconds before a sweep that met Redis or the archive away is tried again."""
 
 UNSETTLED = frozenset({Verdict.FAILED, Verdict.GONE_PENDING})
 """Verdicts after which the URL is due again at once (the next crawl must look again)."""
@@ -347,16 +350,17 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
 
     def sweep(self, lease: Lease) -> None:
         """The crawl's listings are all read: queue its re-checks of the articles they stopped
-        showing (``sweep_unlisted``); given back if the archive or Redis is away."""
+        showing (``sweep_unlisted``); tried again while the archive or Redis is away (the lease
+        is renewed meanwhile, and comes back to the frontier if this worker stops)."""
         run = self.crawler.get_extension(ArchiveRun)
-        if run is None:
+        if run is None or self.closing:
             self.give_back(lease.id)
             return
 
         def failed(failure: Failure) -> None:
-            logger.warning("%s: crawl %s: listings not swept (%s); back in the frontier", self.site,
+            logger.warning("%s: crawl %s: listings not swept yet (%s); trying again", self.site,
                            lease.entry.crawl, failure.getErrorMessage())
-            self.give_back(lease.id)
+            task.deferLater(reactor, SWEEP_RETRY, self.sweep, lease)  # type: ignore[arg-type]  # the reactor module
 
         deferred = threads.deferToThread(sweep_unlisted, self.frontier, run.archive, lease.site, lease.entry)
         deferred.addCallbacks(lambda _: self.finish(lease.id, answered=False), failed)
