@@ -50,7 +50,7 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import Base as RedisQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
-from twisted.internet import reactor, task, threads
+from twisted.internet import task, threads
 
 from crawler.extensions import ArchiveRun, run_counts
 from crawler.frontier import CrawlState, Entry, Frontier, Lease
@@ -358,6 +358,8 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
             return
 
         def failed(failure: Failure) -> None:
+            from twisted.internet import reactor  # the one Scrapy installed (never at import time)
+
             logger.warning("%s: crawl %s: listings not swept yet (%s); trying again", self.site,
                            lease.entry.crawl, failure.getErrorMessage())
             task.deferLater(reactor, SWEEP_RETRY, self.sweep, lease)  # type: ignore[arg-type]  # the reactor module
