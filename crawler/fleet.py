@@ -15,6 +15,13 @@ The Scrapy side of ``tgwatch worker`` and ``tgwatch enqueue``, built on scrapy-r
 - ``enqueue_crawl`` is the scheduling side: one crawl of one site (a ``crawl_runs`` row, its
   listing pages and its due re-checks) put into the frontier; ``close_crawl`` books the run when
   the last of its requests is done.
+- A fleet crawl keeps its listing log in Redis: each worker notes the listing pages it reads
+  (``Frontier.note_listing``). When the crawl's last listing is done the frontier queues a
+  *sweep* (a leased entry like any other, so a worker dying on it loses nothing): the worker
+  taking it re-checks the articles the listings stopped showing (``sweep_unlisted``, as a local
+  crawl does when idle). When the whole crawl is done, ``close_crawl`` records the listings, their
+  ``delisted``/``relisted`` verdicts and the run in one transaction, under the run row's lock,
+  so however many closers race, the crawl is judged once.
 
 scrapy-redis's own pieces behave in ways a fleet of re-checking workers cannot use, and are
 replaced here on purpose: ``RFPDupeFilter`` keeps fingerprints forever (issue #84: a URL checked
@@ -46,11 +53,12 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task, threads
 
 from crawler.extensions import ArchiveRun, run_counts
-from crawler.frontier import Entry, Frontier, Lease
+from crawler.frontier import CrawlState, Entry, Frontier, Lease
 from crawler.items import ArticleCheck
 from crawler.recheck import select_rechecks
-from crawler.spiders.site import SiteSpider
+from crawler.spiders.site import SiteSpider, first_url
 from storage.content import VN_TZ
+from storage.listings import ListingCrawl, ListingPage
 from storage.observation import Verdict
 from storage.urls import canonical_url
 from storage.vocabulary import RunOutcome
@@ -71,6 +79,9 @@ logger = logging.getLogger(__name__)
 
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
 """What a Redis call raises while Redis restarts or is unreachable: wait and retry."""
+
+SWEEP_RETRY = 2.0
+"""Seconds before a sweep that met Redis or the archive away is tried again."""
 
 UNSETTLED = frozenset({Verdict.FAILED, Verdict.GONE_PENDING})
 """Verdicts after which the URL is due again at once (the next crawl must look again)."""
@@ -95,11 +106,12 @@ class FrontierQueue(RedisQueue):  # type: ignore[misc]  # scrapy-redis is untype
     the same atomic step).
     """
 
-    def __init__(self, frontier: Frontier, spider: Spider, max_listings: int) -> None:
+    def __init__(self, frontier: Frontier, spider: Spider, max_listings: int, max_articles: int) -> None:
         super().__init__(frontier.redis, spider, frontier.site_keys(spider.name)["queue"], serializer=self)
         self.frontier = frontier
         self.site = spider.name
         self.max_listings = max_listings
+        self.max_articles = max_articles
 
     # scrapy-redis asks its serializer for loads/dumps: entries are JSON text already
     @staticmethod
@@ -121,7 +133,8 @@ class FrontierQueue(RedisQueue):  # type: ignore[misc]  # scrapy-redis is untype
                      run=meta.get("tgwatch_run"), priority=request.priority, depth=int(meta.get("depth", 0)))
 
     def push(self, request: Request) -> bool:
-        return self.frontier.push(self.site, self.entry_of(request), max_listings=self.max_listings)
+        return self.frontier.push(self.site, self.entry_of(request), max_listings=self.max_listings,
+                                  max_articles=self.max_articles)
 
     def pop(self, timeout: int = 0) -> Request | None:
         raise NotImplementedError("a fleet worker takes leases (FleetScheduler.poll), it never pops")
@@ -207,6 +220,7 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
         self.quiet_until = 0.0  # an idle worker looks at the frontier less and less often
         self.min_interval = settings.getfloat("TGWATCH_RECHECK_MIN_INTERVAL")
         self.max_listings = settings.getint("TGWATCH_LISTING_PAGES")
+        self.max_articles = settings.getint("TGWATCH_ARTICLE_REQUESTS")
         self.worker = worker_id()
         self.local: deque[Request] = deque()  # leased requests (and their retries) not yet downloading
         self.held: dict[str, Lease] = {}  # every lease taken and not yet acknowledged
@@ -227,7 +241,7 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
     def open(self, spider: Spider) -> None:
         self.spider = spider
         self.site = spider.name
-        self.queue = FrontierQueue(self.frontier, spider, self.max_listings)
+        self.queue = FrontierQueue(self.frontier, spider, self.max_listings, self.max_articles)
         self.df = DueDupeFilter(self.frontier, self.site)
         every = (
             (self.poll, self.poll_interval),
@@ -313,7 +327,10 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
         for lease in leases:
             self.held[lease.id] = lease
             self.stats.inc_value("scheduler/dequeued/redis")
-            engine.crawl(self.request_of(lease))
+            if lease.entry.kind == "sweep":
+                self.sweep(lease)
+            else:
+                engine.crawl(self.request_of(lease))
         if leases:
             self.beat()  # status shows what this worker holds now
 
@@ -330,6 +347,25 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
         request.meta.update(tgwatch_lease=lease.id, tgwatch_crawl=entry.crawl, tgwatch_run=entry.run,
                             depth=entry.depth)
         return request
+
+    def sweep(self, lease: Lease) -> None:
+        """The crawl's listings are all read: queue its re-checks of the articles they stopped
+        showing (``sweep_unlisted``); tried again while the archive or Redis is away (the lease
+        is renewed meanwhile, and comes back to the frontier if this worker stops)."""
+        run = self.crawler.get_extension(ArchiveRun)
+        if run is None or self.closing:
+            self.give_back(lease.id)
+            return
+
+        def failed(failure: Failure) -> None:
+            from twisted.internet import reactor  # the one Scrapy installed (never at import time)
+
+            logger.warning("%s: crawl %s: listings not swept yet (%s); trying again", self.site,
+                           lease.entry.crawl, failure.getErrorMessage())
+            task.deferLater(reactor, SWEEP_RETRY, self.sweep, lease)  # type: ignore[arg-type]  # the reactor module
+
+        deferred = threads.deferToThread(sweep_unlisted, self.frontier, run.archive, lease.site, lease.entry)
+        deferred.addCallbacks(lambda _: self.finish(lease.id, answered=False), failed)
 
     def beat(self) -> None:
         self.frontier.heartbeat(self.worker, {"host": socket.gethostname(), "pid": os.getpid(),
@@ -354,8 +390,8 @@ class FleetScheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis is u
         counts = {"tgwatch/pages": 1} if answered else {}
         if verdict:
             counts[f"tgwatch/verdict/{verdict}"] = 1
-        due: float | None = None  # a listing has none: it is read once per crawl
-        if lease.entry.kind != "listing":
+        due: float | None = None  # a listing (or a sweep) has none: it is read once per crawl
+        if lease.entry.kind not in ("listing", "sweep"):
             due = time.time() + (0.0 if verdict in UNSETTLED else self.min_interval)
         self.outbox.run(lambda: self._ack(lease, due, counts))
 
@@ -434,7 +470,8 @@ class FleetSiteSpider(SiteSpider):
         return request
 
     def recheck_unlisted(self) -> None:
-        """De-listings are judged by local crawls only (a worker keeps no crawl's listing log)."""
+        """Never when this worker is idle: a fleet crawl's sweep does it (``sweep_unlisted``), once
+        the crawl's last listing is read, whichever worker read it."""
 
     def done(self, request: Request, *, answered: bool) -> None:
         scheduler = scheduler_of(self)
@@ -446,16 +483,40 @@ class FleetSiteSpider(SiteSpider):
         for request in super().parse_listing(response):
             request.meta.update(crawl)
             yield request
-        # a worker keeps no crawl's bookkeeping: its listing log, the links it scheduled, its caps
-        self.listing_log.pages.clear()
+        # what the page showed goes to the crawl's listing log in Redis (before the listing's
+        # acknowledgement, in order); the worker keeps no crawl's bookkeeping of its own (the
+        # frontier de-duplicates and caps for the whole crawl)
+        assert response.request is not None
+        self.note_listing(response.request)
         self.scheduled.clear()
         self.article_requests.used, self.article_requests.reached = 0, False
-        assert response.request is not None
         self.done(response.request, answered=True)
 
     def listing_failed(self, failure: Failure) -> None:
         super().listing_failed(failure)
+        self.note_listing(failure.request)  # type: ignore[attr-defined]
         self.done(failure.request, answered=False)  # type: ignore[attr-defined]
+
+    def note_listing(self, request: Request) -> None:
+        """Hand the spider's listing log of this page (read, failed, cut short) to the crawl's."""
+        log = self.listing_log
+        page, failed, truncated = log.pages.pop(first_url(request), None), first_url(request) in log.failed, \
+            log.truncated
+        log.pages.clear()
+        log.failed.clear()
+        log.truncated = False
+        scheduler = scheduler_of(self)
+        crawl = request.meta.get("tgwatch_crawl")
+        if scheduler is None or crawl is None:
+            return
+        frontier = scheduler.frontier
+        if page is not None:
+            scheduler.outbox.run(lambda: frontier.note_listing(int(crawl), page.url, page.kind, page.articles,
+                                                               page.read_at.isoformat()))
+        elif failed:
+            scheduler.outbox.run(lambda: frontier.note_failed(int(crawl), first_url(request)))
+        if truncated:
+            scheduler.outbox.run(lambda: frontier.note_truncated(int(crawl)))
 
     def parse_article(self, response: Response) -> Iterator[ArticleCheck]:
         for check in super().parse_article(response):
@@ -506,12 +567,14 @@ def enqueue_crawl(frontier: Frontier, archive: Archive, profile: SiteProfile, mo
     policy = policy_of(settings)
     known = archive.known_articles(site)
     run = archive.start_run(site)
-    crawl = frontier.open_crawl(site, run)
+    # the crawl's caps, for the whole fleet: the frontier counts them (TGWATCH_LISTING_PAGES,
+    # TGWATCH_ARTICLE_REQUESTS, re-checks first as in a local crawl)
+    crawl = frontier.open_crawl(site, run, max_listings=settings.getint("TGWATCH_LISTING_PAGES"),
+                                max_articles=settings.getint("TGWATCH_ARTICLE_REQUESTS"))
     floor = settings.getfloat("TGWATCH_RECHECK_MIN_INTERVAL")
     frontier.seed(site, {a.url: due_time(a, policy, now, floor) for a in known})
-    max_listings = settings.getint("TGWATCH_LISTING_PAGES")
     for url in profile.start_urls:
-        frontier.push(site, Entry("listing", url, canonical_url(url), crawl, run), max_listings=max_listings)
+        frontier.push(site, Entry("listing", url, canonical_url(url), crawl, run))
     rechecks = select_rechecks(known, mode, policy, now)
     for article in rechecks:
         frontier.push(site, Entry("recheck", article.url, article.url, crawl, run, priority=1))
@@ -522,11 +585,51 @@ def enqueue_crawl(frontier: Frontier, archive: Archive, profile: SiteProfile, mo
     return crawl
 
 
+def sweep_unlisted(frontier: Frontier, archive: Archive, site: str, sweep: Entry) -> int:
+    """Every listing page of the crawl is read: re-check the articles listed at the last crawl
+    that its listings no longer show and that it has not queued, so the archive can tell a
+    de-listed report (still served) from a removed one (``SiteSpider.recheck_unlisted``). Past the
+    crawl's caps, as a local crawl does; nothing when a listing page failed. Returns how many."""
+    pages, failed = frontier.listing_pages(sweep.crawl)
+    if failed:
+        return 0
+    listed = {url for _kind, articles, _at in pages.values() for url in articles}
+    dropped = sorted(archive.listed_urls(site) - listed - frontier.checked(sweep.crawl))
+    for url in dropped:
+        frontier.push(site, Entry("recheck", url, url, sweep.crawl, sweep.run, priority=1), capped=False)
+    if dropped:
+        logger.info("%s: crawl %d: %d listed articles off the listings: re-checking them", site, sweep.crawl,
+                    len(dropped))
+    return len(dropped)
+
+
+def listing_crawl(frontier: Frontier, state: CrawlState) -> ListingCrawl | None:
+    """The crawl's listing log (``Frontier.note_listing``) as the archive takes it; None if it read
+    no listing page."""
+    pages, failed = frontier.listing_pages(state.id)
+    if not pages and not failed:
+        return None
+    read = tuple(ListingPage(url=url, kind=kind, articles=tuple(articles), read_at=datetime.fromisoformat(at))
+                 for url, (kind, articles, at) in sorted(pages.items(), key=lambda p: (p[1][2], p[0])))
+    return ListingCrawl(site=state.site, started_at=datetime.fromtimestamp(state.started, VN_TZ),
+                        at=datetime.now(VN_TZ), pages=read, failed=tuple(sorted(failed)), truncated=state.truncated)
+
+
 def close_crawl(frontier: Frontier, archive: Archive, crawl: int) -> bool:
-    """Book the run of a finished crawl (once, whoever gets here first)."""
+    """Record the listings of a finished crawl, judge them and book its run: once, whoever gets
+    here first (the archive locks the run row and books only a run still running; the frontier's
+    claim then retires the crawl)."""
     state = frontier.crawl_state(crawl)
-    if state is None or not state.done or not frontier.claim_close(crawl):
+    if state is None or not state.done or state.closed:
         return False
-    if state.run is not None:
-        archive.finish_run(state.run, RunOutcome.OK, run_counts(state.counts))
-    return True
+    if state.run is None:  # no run to lock: the frontier's claim decides
+        if not frontier.claim_close(crawl):
+            return False
+        if (pages := listing_crawl(frontier, state)) is not None:
+            archive.record_listings(pages)
+        return True
+    verdicts = archive.close_run(state.run, RunOutcome.OK, run_counts(state.counts), listing_crawl(frontier, state))
+    frontier.claim_close(crawl)
+    if verdicts is not None and (verdicts.delisted or verdicts.relisted):
+        logger.info("%s: crawl %d: %d delisted, %d relisted", state.site, crawl, verdicts.delisted, verdicts.relisted)
+    return verdicts is not None

@@ -34,20 +34,42 @@ INF = "+inf"
 PRIORITY_SCALE = 1e13
 """Queue score: -priority * PRIORITY_SCALE + sequence, so equal priorities come out first in, first out."""
 
+_LISTINGS_DONE = """
+-- the crawl's last listing is done (or its hold released): queue its sweep (crawler.fleet)
+local function listings_done(crawl, queue, seq, sweep)
+  if redis.call('HINCRBY', crawl, 'listings_left', -1) == 0 and sweep ~= '' then
+    local n = redis.call('INCR', seq)
+    redis.call('ZADD', queue, string.format('%.17g', -2e13 + n), sweep)
+    redis.call('HINCRBY', crawl, 'pending', 1)
+  end
+end
+"""
+
 _PUSH = """
--- KEYS: queue, due, crawl, listings, seq
--- ARGV: entry, priority, kind (listing | article | recheck), key, max_listings
+-- KEYS: queue, due, crawl, listings, seq, checked
+-- ARGV: entry, priority, kind (listing | article | recheck), key, max_listings, max_articles, capped ('' or '0')
+-- the crawl's own caps (set by open_crawl) win over the pusher's; ARGV[7] = '0' pushes past the caps
 local kind = ARGV[3]
+local capped = ARGV[7] ~= '0'
 if kind == 'listing' then
   if redis.call('SADD', KEYS[4], ARGV[4]) == 0 then return 0 end
   local n = redis.call('HINCRBY', KEYS[3], 'listings', 1)
-  if n > tonumber(ARGV[5]) then return 0 end
-elseif kind == 'article' then
-  if redis.call('ZADD', KEYS[2], 'NX', '+inf', ARGV[4]) == 0 then return 0 end
+  local cap = tonumber(redis.call('HGET', KEYS[3], 'max_listings') or ARGV[5])
+  if capped and n > cap then
+    redis.call('HSET', KEYS[3], 'truncated', 1)
+    return 0
+  end
+  redis.call('HINCRBY', KEYS[3], 'listings_left', 1)
 else
   local score = redis.call('ZSCORE', KEYS[2], ARGV[4])
-  if score == 'inf' then return 0 end
+  if score == 'inf' or (kind == 'article' and score) then return 0 end
+  local cap = tonumber(redis.call('HGET', KEYS[3], 'max_articles') or ARGV[6])
+  if capped and redis.call('HINCRBY', KEYS[3], 'articles', 1) > cap then
+    if kind == 'article' then redis.call('HSET', KEYS[3], 'truncated', 1) end
+    return 0
+  end
   redis.call('ZADD', KEYS[2], '+inf', ARGV[4])
+  redis.call('SADD', KEYS[6], ARGV[4])
 end
 local seq = redis.call('INCR', KEYS[5])
 redis.call('ZADD', KEYS[1], string.format('%.17g', -tonumber(ARGV[2]) * 1e13 + seq), ARGV[1])
@@ -101,17 +123,25 @@ end
 return n
 """
 
-_ACK = """
--- KEYS: inflight, leases, due, crawl, queue
--- ARGV: lease, key ('' for none), due time, entry, then counter names and increments
+_ACK = _LISTINGS_DONE + """
+-- KEYS: inflight, leases, due, crawl, queue, seq
+-- ARGV: lease, key ('' for none), due time, entry, sweep entry ('' unless a listing), then counter names
+-- and increments
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then
   -- the lease ran out: done all the same if its entry still waits in the queue (take it out)
   if redis.call('ZREM', KEYS[5], ARGV[4]) == 0 then return -1 end
 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2]) end
-for i = 5, #ARGV, 2 do redis.call('HINCRBY', KEYS[4], ARGV[i], tonumber(ARGV[i + 1])) end
+for i = 6, #ARGV, 2 do redis.call('HINCRBY', KEYS[4], ARGV[i], tonumber(ARGV[i + 1])) end
+if ARGV[5] ~= '' then listings_done(KEYS[4], KEYS[5], KEYS[6], ARGV[5]) end
 return redis.call('HINCRBY', KEYS[4], 'pending', -1)
+"""
+
+_SEAL = _LISTINGS_DONE + """
+-- KEYS: crawl, queue, seq;  ARGV: sweep entry
+listings_done(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+return redis.call('HINCRBY', KEYS[1], 'pending', -1)
 """
 
 _SEED = """
@@ -130,8 +160,10 @@ return n
 class Entry:
     """One request in the frontier: what to fetch and for which crawl.
 
-    ``kind`` is ``listing`` (a listing or pagination page), ``article`` (a link found on a listing)
-    or ``recheck`` (a known article the crawl re-checks). ``nonce`` keeps equal entries distinct.
+    ``kind`` is ``listing`` (a listing or pagination page), ``article`` (a link found on a listing),
+    ``recheck`` (a known article the crawl re-checks) or ``sweep`` (no request: once every listing
+    of the crawl is read, the re-checks of the articles they stopped showing, ``crawler.fleet``).
+    ``nonce`` keeps equal entries distinct.
     """
 
     kind: str
@@ -174,6 +206,8 @@ class CrawlState:
     pending: int
     counts: dict[str, int]
     closed: bool
+    started: float = 0.0  # epoch seconds: when it was queued
+    truncated: bool = False  # a cap (listing pages, article requests) left part of the site unread
 
     @property
     def done(self) -> bool:
@@ -202,6 +236,7 @@ class Frontier:
         self._renew = client.register_script(_RENEW)
         self._give_back = client.register_script(_GIVE_BACK)
         self._ack = client.register_script(_ACK)
+        self._seal = client.register_script(_SEAL)
         self._seed = client.register_script(_SEED)
 
     @classmethod
@@ -222,36 +257,48 @@ class Frontier:
         return {name: self.key("site", site, name) for name in names}
 
     # --- crawls -------------------------------------------------------------------------------
-    def open_crawl(self, site: str, run: int | None) -> int:
-        """A new crawl of ``site``, held open (``pending`` 1) until ``seal`` so that it cannot be
-        done before everything it starts with is queued."""
+    def open_crawl(self, site: str, run: int | None, *, max_listings: int | None = None,
+                   max_articles: int | None = None) -> int:
+        """A new crawl of ``site``, held open (``pending`` 1, ``listings_left`` 1) until ``seal`` so
+        that it cannot be done, nor its listings, before everything it starts with is queued. Its
+        caps (listing pages, article requests) hold for the whole crawl, whichever worker pushes."""
         crawl = int(self.redis.incr(self.key("crawl_seq")))
         pipe = self.redis.pipeline()
-        pipe.hset(self.key("crawl", crawl), mapping={"site": site, "run": "" if run is None else run,
-                                                     "pending": 1, "started": time.time()})
+        pipe.hset(self.key("crawl", crawl), mapping={"site": site, "run": "" if run is None else run, "pending": 1,
+                                                     "listings_left": 1, "started": time.time()})
+        for name, cap in (("max_listings", max_listings), ("max_articles", max_articles)):
+            if cap is not None:
+                pipe.hset(self.key("crawl", crawl), name, cap)
         pipe.sadd(self.key("crawls"), crawl)
         pipe.execute()
         return crawl
 
     def seal(self, crawl: int) -> int:
-        """Release the hold of ``open_crawl``; returns what is still pending."""
-        return int(self.redis.hincrby(self.key("crawl", crawl), "pending", -1))
+        """Release the holds of ``open_crawl``; returns what is still pending."""
+        state = self.crawl_state(crawl)
+        if state is None:
+            raise LookupError(f"no crawl {crawl} in the frontier")
+        site = state.site
+        sweep = Entry("sweep", "", "", crawl, state.run).dumps()
+        keys = [self.key("crawl", crawl), self.site_keys(site)["queue"], self.site_keys(site)["seq"]]
+        return int(self._seal(keys=keys, args=[sweep]))
 
     def crawl_state(self, crawl: int) -> CrawlState | None:
         raw: dict[str, str] = self.redis.hgetall(self.key("crawl", crawl))  # type: ignore[assignment]
         if not raw:
             return None
-        fixed = {"site", "run", "pending", "started", "listings", "closed"}
-        counts = {name: int(value) for name, value in raw.items() if name not in fixed}
+        counts = {name: int(value) for name, value in raw.items() if name.startswith("tgwatch/")}
         return CrawlState(crawl, raw["site"], int(raw["run"]) if raw.get("run") else None, int(raw["pending"]),
-                          counts, bool(raw.get("closed")))
+                          counts, bool(raw.get("closed")), float(raw.get("started") or 0),
+                          bool(raw.get("truncated")))
 
     def claim_close(self, crawl: int) -> bool:
         """True for the one caller that gets to close a finished crawl (its ``crawl_runs`` row)."""
         won = bool(self.redis.hsetnx(self.key("crawl", crawl), "closed", str(time.time())))
         if won:
             self.redis.srem(self.key("crawls"), crawl)
-            self.redis.expire(self.key("crawl", crawl, "listings"), 3600)
+            for part in ("listings", "pages", "failed", "checked"):
+                self.redis.expire(self.key("crawl", crawl, part), 3600)
             self.redis.expire(self.key("crawl", crawl), 7 * 24 * 3600)
         return won
 
@@ -260,13 +307,18 @@ class Frontier:
         return sorted((s for s in states if s is not None), key=lambda s: s.id)
 
     # --- requests -------------------------------------------------------------------------------
-    def push(self, site: str, entry: Entry, *, max_listings: int = 1_000_000) -> bool:
+    def push(self, site: str, entry: Entry, *, max_listings: int = 1_000_000, max_articles: int = 1_000_000_000,
+             capped: bool = True) -> bool:
         """Queue ``entry`` unless it is already in the frontier (an article URL queued or in
-        flight, or known and left to the re-checks; a listing read in this crawl). One step."""
+        flight, or known and left to the re-checks; a listing read in this crawl) or its crawl's
+        cap is reached (the crawl's own caps, else ``max_listings``/``max_articles``; ``capped``
+        False: none). One step."""
         keys = self.site_keys(site)
         crawl = self.key("crawl", entry.crawl)
-        result = self._push(keys=[keys["queue"], keys["due"], crawl, f"{crawl}:listings", keys["seq"]],
-                            args=[entry.dumps(), entry.priority, entry.kind, entry.key, max_listings])
+        result = self._push(keys=[keys["queue"], keys["due"], crawl, f"{crawl}:listings", keys["seq"],
+                                  f"{crawl}:checked"],
+                            args=[entry.dumps(), entry.priority, entry.kind, entry.key, max_listings, max_articles,
+                                  "1" if capped else "0"])
         return bool(result)
 
     def take(self, site: str, count: int, visibility: float) -> list[Lease]:
@@ -302,13 +354,43 @@ class Frontier:
         the crawl still has pending, or None when the lease had run out and was given back
         and taken again by another worker (who will count it; recording is idempotent)."""
         keys = self.site_keys(lease.site)
-        key = lease.entry.key if lease.entry.kind != "listing" and due is not None else ""
-        args: list[Any] = [lease.id, key, due if due is not None else 0, lease.entry.dumps()]
+        entry = lease.entry
+        key = entry.key if entry.kind not in ("listing", "sweep") and due is not None else ""
+        sweep = Entry("sweep", "", "", entry.crawl, entry.run).dumps() if entry.kind == "listing" else ""
+        args: list[Any] = [lease.id, key, due if due is not None else 0, entry.dumps(), sweep]
         for name, value in counts.items():
             args += [name, value]
-        crawl = self.key("crawl", lease.entry.crawl)
-        left = int(self._ack(keys=[keys["inflight"], keys["leases"], keys["due"], crawl, keys["queue"]], args=args))
+        crawl = self.key("crawl", entry.crawl)
+        left = int(self._ack(keys=[keys["inflight"], keys["leases"], keys["due"], crawl, keys["queue"], keys["seq"]],
+                             args=args))
         return None if left == -1 else left
+
+    # --- what a crawl's listing pages showed (stored by the workers, judged when it is done) ---------
+    def note_listing(self, crawl: int, url: str, kind: str, articles: Iterable[str], read_at: str) -> None:
+        """Listing page ``url`` of ``crawl`` read (at ``read_at``, ISO time) with ``articles`` in
+        page order; a later read of the same page (a lease that ran out) replaces it."""
+        page = json.dumps({"k": kind, "a": list(articles), "t": read_at}, ensure_ascii=False)
+        self.redis.hset(self.key("crawl", crawl, "pages"), url, page)
+
+    def note_failed(self, crawl: int, url: str) -> None:
+        self.redis.sadd(self.key("crawl", crawl, "failed"), url)
+
+    def note_truncated(self, crawl: int) -> None:
+        self.redis.hset(self.key("crawl", crawl), "truncated", 1)
+
+    def listing_pages(self, crawl: int) -> tuple[dict[str, tuple[str, list[str], str]], set[str]]:
+        """The listing pages ``crawl`` read (url: kind, articles, read_at) and those it could not read."""
+        raw: dict[str, str] = self.redis.hgetall(self.key("crawl", crawl, "pages"))  # type: ignore[assignment]
+        pages = {}
+        for url, data in raw.items():
+            page = json.loads(data)
+            pages[url] = (str(page["k"]), [str(a) for a in page["a"]], str(page["t"]))
+        failed = {str(u) for u in self.redis.smembers(self.key("crawl", crawl, "failed"))}  # type: ignore[union-attr]
+        return pages, failed - set(pages)
+
+    def checked(self, crawl: int) -> set[str]:
+        """Article URLs this crawl has queued for a check."""
+        return {str(u) for u in self.redis.smembers(self.key("crawl", crawl, "checked"))}  # type: ignore[union-attr]
 
     def seed(self, site: str, due: Mapping[str, float]) -> int:
         """Set the due time of known article URLs (those not in the frontier right now)."""

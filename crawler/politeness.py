@@ -4,9 +4,10 @@ shared by every worker through Redis (only in a worker: TGWATCH_REDIS set).
 Scrapy's own limits (DOWNLOAD_DELAY, CONCURRENT_REQUESTS_PER_DOMAIN, AutoThrottle) hold per
 process; three workers would hit a site three times as hard. ``FleetPolitenessMiddleware``
 makes each request first take one of the site's concurrency slots (a sorted set of holders with
-an expiry, so a killed worker's slots free themselves), then reserve its send time on the site's
-schedule (a generic cell rate: the next free instant advances by 1/rate per request), both in
-one Lua step on Redis's own clock, so the machines' clocks do not matter. The limits are the
+an expiry, so a killed worker's slots free themselves), then take the site's next free instant
+(it moves on by 1/rate from the moment it is taken; a request that finds it ahead waits and asks
+again, so one that wakes late never sends close behind the next), each a Lua step on Redis's own
+clock, so the machines' clocks do not matter. The limits are the
 site's ``rate``/``concurrency`` in the config, else 1/DOWNLOAD_DELAY and
 CONCURRENT_REQUESTS_PER_DOMAIN.
 
@@ -56,13 +57,15 @@ redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[3])) + 60)
 return 1
 """
 
-_RESERVE = """
--- KEYS: next;  ARGV: seconds between requests.  Seconds to wait before sending (as a string).
+_TAKE = """
+-- KEYS: next;  ARGV: seconds between requests.  '0' if the request may go now (the site's next
+-- free instant moves on), else the seconds until that instant (nothing taken: ask again then)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-redis.call('SET', KEYS[1], string.format('%.6f', at + tonumber(ARGV[1])), 'EX', 3600)
-return string.format('%.6f', at - now)
+local at = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now < at then return string.format('%.6f', at - now) end
+redis.call('SET', KEYS[1], string.format('%.6f', now + tonumber(ARGV[1])), 'EX', 3600)
+return '0'
 """
 
 
@@ -78,7 +81,7 @@ class FleetPolitenessMiddleware:
         self.slots = frontier.key("site", site, "slots")
         self.next = frontier.key("site", site, "next")
         self._slot = frontier.redis.register_script(_SLOT)
-        self._reserve = frontier.redis.register_script(_RESERVE)
+        self._take = frontier.redis.register_script(_TAKE)
         self.holder = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.count = 0
 
@@ -103,10 +106,12 @@ class FleetPolitenessMiddleware:
         while not await self._call(lambda: self._slot(keys=[self.slots], args=[self.concurrency, holder, self.hold])):
             await sleep(0.05)
         request.meta["tgwatch_slot"] = holder
-        if self.interval:
-            wait = float(str(await self._call(lambda: self._reserve(keys=[self.next], args=[self.interval]))))
-            if wait > 0:
-                await sleep(wait)
+        while self.interval:  # a send time is taken when it comes, never booked ahead: a worker
+            # that wakes late (a busy machine) sends late, it does not bunch up with the next one
+            wait = float(str(await self._call(lambda: self._take(keys=[self.next], args=[self.interval]))))
+            if wait <= 0:
+                break
+            await sleep(wait)
 
     async def _call(self, step: object) -> object:
         """A Redis step, retried while Redis is away (the request waits, it is not dropped)."""

@@ -9,6 +9,10 @@ before starting it) so that ``tgwatch status`` always tells what happened.
 The child runs in a session of its own: a Ctrl-C at the terminal reaches the daemon only, and the
 daemon stops its children in order (SIGTERM, a grace period, then SIGKILL to the whole group,
 which also takes down the crawl's extraction workers).
+
+A dead child is reaped only once its run is settled: until then it stays a zombie, its pid still
+taken, so the sweeps of abandoned runs (``storage.runs``: another crawl starting, the outbox,
+``status``) leave its run to the runner, which knows how it ended.
 """
 
 from __future__ import annotations
@@ -97,16 +101,20 @@ class CrawlRunner:
                 start_new_session=True,
                 preexec_fn=functools.partial(_limit_memory, limit) if limit > 0 else None,
             )
-            stop_reason, killed = self._wait(proc)
-            _kill_group(proc.pid)  # leftovers of a crashed crawl (extraction workers)
-            summary = _last_line(out)
-            problem = _last_line(err, prefer="tgwatch: error:")
-        error = None
-        if stop_reason == "timeout":
-            error = f"no result after {self.settings.timeout:g} s: " + ("killed" if killed else "terminated")
-        elif stop_reason is None and proc.returncode != 0:
-            error = _exit_text(proc.returncode, problem)
-        report = settle_run(self.archive, site, proc.pid, launched, stop_reason, proc.returncode, error, summary)
+            try:
+                stop_reason, killed = self._wait(proc)
+                returncode = _exit_status(proc.pid)
+                _kill_group(proc.pid)  # leftovers of a crashed crawl (extraction workers)
+                summary = _last_line(out)
+                problem = _last_line(err, prefer="tgwatch: error:")
+                error = None
+                if stop_reason == "timeout":
+                    error = f"no result after {self.settings.timeout:g} s: " + ("killed" if killed else "terminated")
+                elif stop_reason is None and returncode != 0:
+                    error = _exit_text(returncode, problem)
+                report = settle_run(self.archive, site, proc.pid, launched, stop_reason, returncode, error, summary)
+            finally:
+                proc.wait()  # reaped only now (see the module docstring)
         return replace(report, seconds=round(time.monotonic() - clock, 3))
 
     def _log_file(self, site: str, launched: datetime) -> IO[bytes]:
@@ -120,11 +128,8 @@ class CrawlRunner:
         """Wait for the child; stop it on timeout or daemon stop. Returns (why stopped, SIGKILLed)."""
         deadline = time.monotonic() + self.settings.timeout
         while True:
-            try:
-                proc.wait(timeout=_POLL)
+            if _exited(proc.pid, _POLL):
                 return None, False
-            except subprocess.TimeoutExpired:
-                pass
             if self.stopping.is_set():
                 return "interrupted", self._terminate(proc)
             if time.monotonic() >= deadline:
@@ -132,14 +137,31 @@ class CrawlRunner:
 
     def _terminate(self, proc: subprocess.Popen[Any]) -> bool:
         """SIGTERM (the crawl records itself as interrupted), then SIGKILL after the grace period."""
-        try:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=self.settings.term_grace)
+        proc.send_signal(signal.SIGTERM)
+        if _exited(proc.pid, self.settings.term_grace):
             return False
-        except subprocess.TimeoutExpired:
-            _kill_group(proc.pid)
-            proc.wait()
+        _kill_group(proc.pid)
+        _exited(proc.pid, None)
+        return True
+
+
+def _exited(pid: int, timeout: float | None) -> bool:
+    """Whether child ``pid`` ended within ``timeout`` seconds (None: wait for it), without reaping it."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
             return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
+def _exit_status(pid: int) -> int:
+    """The exit status of the ended, unreaped child ``pid``, as ``Popen.returncode`` gives it
+    (minus the signal that killed it)."""
+    info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    assert info is not None
+    return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
 
 
 def _kill_group(pgid: int) -> None:

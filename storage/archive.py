@@ -107,6 +107,18 @@ class Archive:
         with self.writing() as session:
             return listings.record_listings(session, crawl, run_id)
 
+    def close_run(self, run_id: int, outcome: str, counts: Mapping[str, int],
+                  crawl: ListingCrawl | None = None) -> ListingVerdicts | None:
+        """Record a crawl's listings and book its run in one transaction, under the run row's lock:
+        only while the run is still running (None otherwise: another closer got there first), so
+        a crawl's listings are judged once however many processes close it."""
+        with self.writing() as session:
+            if not runs.lock_running(session, run_id):
+                return None
+            verdicts = listings.record_listings(session, crawl, run_id) if crawl is not None else ListingVerdicts()
+            runs.finish_run(session, run_id, outcome, counts)
+            return verdicts
+
     def listed_urls(self, site: str) -> set[str]:
         """URLs of the site's articles that the listings showed last time (``listing_status``)."""
         with self.reading() as session:

@@ -17,11 +17,12 @@ an article appears on a page or changes position there) and into verdicts:
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from storage.models import ArticleRow, ChangeRow
@@ -69,6 +70,7 @@ Stint = tuple[int, int]  # (page id, position)
 
 def record_listings(session: Session, crawl: ListingCrawl, run_id: int | None = None) -> ListingVerdicts:
     """Record ``crawl``'s listings and their verdicts in the caller's transaction."""
+    _lock_site(session, crawl.site)
     ids = _article_ids(session, crawl.site, {u for p in crawl.pages for u in p.articles})
     pages = _pages(session, crawl)
     open_rows = session.scalars(
@@ -101,6 +103,16 @@ def record_listings(session: Session, crawl: ListingCrawl, run_id: int | None = 
     ordered = {a: stint for a, stint in seen.items() if appearances[a] < blocks}
     delisted, out = _judge_unseen(session, crawl, seen, ordered, before, run_id, urls)
     return ListingVerdicts(delisted, relisted, out)
+
+
+def _lock_site(session: Session, site: str) -> None:
+    """One crawl's listings of ``site`` judged at a time (two crawls of a site closing at once,
+    from two fleets or a fleet and a local crawl, would each see an article still ``listed``):
+    a PostgreSQL advisory lock held to the end of the transaction. SQLite's write lock already
+    serialises writers."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(f"listings:{site}".encode(), digest_size=8).digest(), "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def listed_urls(session: Session, site: str) -> set[str]:

@@ -81,6 +81,12 @@ def settle_abandoned(session: Session, stale_after: float = STALE_AFTER) -> list
     return closed
 
 
+def lock_running(session: Session, run_id: int) -> bool:
+    """Lock run ``run_id``'s row for the transaction; whether it is still ``running``."""
+    run = session.get(CrawlRunRow, run_id, with_for_update=True)
+    return run is not None and run.outcome == RunOutcome.RUNNING
+
+
 def finish_run(
     session: Session,
     run_id: int,

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -95,3 +96,25 @@ def test_sweep_closes_runs_of_dead_processes(setup: tuple[Archive, dict[str, str
     with archive.writing() as session:
         session.get(CrawlRunRow, alive).heartbeat_at -= timedelta(minutes=10)
     assert sweep_abandoned(archive, timedelta(0)) == [alive]  # too old, and silent: pid reused
+
+
+def test_a_killed_crawl_is_booked_by_its_runner_not_swept(setup: tuple[Archive, dict[str, str], Path],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep of abandoned runs at the worst moment (the child dead, its run not yet settled by
+    the runner) leaves the run alone: its runner books how the crawl ended."""
+    import monitor.runner
+
+    archive = setup[0]
+    swept: list[list[int]] = []
+    settle_run = monitor.runner.settle_run
+
+    def settle_after_a_sweep(*args: Any, **kwargs: Any) -> Any:
+        swept.append(archive.settle_abandoned() + sweep_abandoned(archive, timedelta(hours=1)))
+        return settle_run(*args, **kwargs)
+
+    monkeypatch.setattr(monitor.runner, "settle_run", settle_after_a_sweep)
+    _arm(setup, "kill")
+    report = _runner(setup).run(SITE)
+    assert swept == [[]]
+    assert report.outcome == "failed" and "killed by SIGKILL" in (report.error or ""), report
+    assert [(r.outcome, r.error) for r in _rows(archive)] == [("failed", report.error)]

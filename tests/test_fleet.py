@@ -26,13 +26,13 @@ from fixtures.testing import FixtureServer
 from storage.archive import Archive
 from tests.crawl_helpers import (
     ROOT,
-    Flags,
     counts,
     crawl,
     expected_flags,
     flagged,
     live_paths,
     query,
+    settings_args,
     tgwatch,
     write_config,
 )
@@ -65,20 +65,14 @@ def summary(line: str) -> tuple[int, ...]:
     return (int(line.split(",")[0].split()[-1]), *map(int, match.groups()))
 
 
-LISTING_CHANGES = frozenset({"delisted", "relisted"})
-"""Change kinds judged from a crawl's listing log: local crawls only (see README, several machines)."""
-
-
-def article_flags(db: str) -> Flags:
-    """What the archive flagged about the articles themselves (the fleet's part of the scenario)."""
-    flags = {key: [f for f in found if f[0] not in LISTING_CHANGES] for key, found in flagged(db).items()}
-    return {key: found for key, found in flags.items() if found}
-
-
-def expected_article_flags(sites: list[str] | None = None, *, through: str = "v2") -> Flags:
-    flags = {key: [f for f in found if f[0] not in LISTING_CHANGES]
-             for key, found in expected_flags(sites, through=through).items()}
-    return {key: found for key, found in flags.items() if found}
+def listings(db: str) -> list[tuple[object, ...]]:
+    """Which listing page showed which article where (open stints), and each article's standing."""
+    return sorted(query(db, """
+        SELECT 'stint', p.url, p.kind, a.url, CAST(l.position AS TEXT) FROM listings l
+        JOIN listing_pages p ON p.id = l.page_id JOIN articles a ON a.id = l.article_id
+        WHERE l.seen_until IS NULL
+        UNION ALL
+        SELECT 'status', a.url, s.state, '', '' FROM listing_status s JOIN articles a ON a.id = s.article_id"""))
 
 
 def duplicates(db: str) -> list[tuple[object, ...]]:
@@ -123,7 +117,7 @@ def test_three_workers_flag_exactly_the_scenario(pg_archive: str, redis_url: str
     assert summary(second)[1:] == (verdicts["new"], verdicts["edited"], 0, 0), second
     assert summary(third)[1:] == (0, 0, verdicts["removed"], 0), third
     assert summary(fourth)[1:] == (0, 0, 0, 0), fourth
-    assert article_flags(pg_archive) == expected_article_flags()
+    assert flagged(pg_archive) == expected_flags()  # the listings' delisted verdicts included
     assert duplicates(pg_archive) == []
     rows = query(pg_archive, "SELECT site, url FROM articles WHERE removed_at IS NULL")
     assert {(site, u.split("/", 3)[-1]) for site, u in rows} == {(s, p.lstrip("/")) for s, p in live_paths("v2")}
@@ -138,13 +132,26 @@ def test_three_workers_flag_exactly_the_scenario(pg_archive: str, redis_url: str
     fresh_fixture_server.set_version("v2")
     crawl(sqlite, config)
     crawl(sqlite, config)
-    assert article_flags(sqlite) == article_flags(pg_archive)
+    assert flagged(sqlite) == flagged(pg_archive)
     versions = "SELECT a.url, v.version, v.content_hash FROM versions v JOIN articles a ON a.id = v.article_id"
     assert sorted(query(sqlite, versions)) == sorted(query(pg_archive, versions))
+    assert listings(sqlite) == listings(pg_archive)
     # the frontier is empty again, every known article has a due time
     for site in SITES:
         status = frontier.site_status(site)
         assert (status.queued, status.in_flight) == (0, 0)
+    # v1 again: the delisted reports are listed again (relisted), the removed ones back, the same
+    fresh_fixture_server.set_version("v1")
+    (tmp_path / "again").mkdir()
+    with Workers(pg_archive, config, redis_url, frontier.prefix, tmp_path / "again") as workers:
+        workers.start(3)
+        enqueue(pg_archive, config, redis_url, frontier.prefix)
+    crawl(sqlite, config)
+    relisted = [key for key, found in flagged(pg_archive).items() if ("relisted", frozenset()) in found]
+    delisted = [key for key, found in expected_flags().items() if ("delisted", frozenset()) in found]
+    assert sorted(relisted) == sorted(delisted)
+    assert flagged(sqlite) == flagged(pg_archive) and duplicates(pg_archive) == []
+    assert listings(sqlite) == listings(pg_archive)
 
 
 def test_a_worker_killed_mid_crawl_loses_nothing(pg_archive: str, redis_url: str, frontier: Frontier,
@@ -171,7 +178,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(pg_archive: str, redis_url: str
         fresh_fixture_server.set_version("v2")
         enqueue(pg_archive, config, redis_url, frontier.prefix)
         enqueue(pg_archive, config, redis_url, frontier.prefix)
-    assert article_flags(pg_archive) == expected_article_flags()
+    assert flagged(pg_archive) == expected_flags()
     assert duplicates(pg_archive) == []
     assert "back in the frontier" in workers.log(1) + workers.log(2)
 
@@ -213,7 +220,7 @@ def test_daemon_with_redis_queues_due_crawls_for_the_workers(pg_archive: str, re
             daemon.kill()
     assert daemon.events("crawl.enqueued") and not daemon.events("crawl.started")
     assert {r.site for r in daemon_helpers.runs(pg_archive) if r.outcome == "ok" and r.new} == set(sites)
-    assert article_flags(pg_archive) == expected_article_flags(sites, through="v1")
+    assert flagged(pg_archive) == expected_flags(sites, through="v1")
 
 
 def test_a_site_rate_holds_for_the_whole_fleet(pg_archive: str, redis_url: str, frontier: Frontier,
@@ -278,7 +285,7 @@ def test_a_redis_restart_mid_crawl_loses_and_doubles_nothing(pg_archive: str, fr
             logs = workers.log(0) + workers.log(1)
     finally:
         server.stop()
-    assert article_flags(pg_archive) == expected_article_flags()
+    assert flagged(pg_archive) == expected_flags()
     assert duplicates(pg_archive) == []
     assert "Redis unreachable" in logs and "Redis is back" in logs, logs[-4000:]
 
@@ -308,7 +315,7 @@ def test_a_short_postgresql_outage_makes_workers_wait(pg_archive: str, redis_url
     finally:
         proxy.close()
     assert f"new {len(live_paths('v1'))}, edited 0, unchanged 0, removed 0, failed checks 0" in out, out + logs[-4000:]
-    assert article_flags(pg_archive) == expected_article_flags(through="v1")
+    assert flagged(pg_archive) == expected_flags(through="v1")
     assert duplicates(pg_archive) == []
     assert "archive unavailable, retrying" in logs, logs[-4000:]
 
@@ -333,4 +340,27 @@ def test_two_fleets_recording_the_same_articles_at_once_record_them_once(
                     out, err = waiter.communicate(timeout=180)
                     assert waiter.returncode == 0, err + first.logs() + second.logs()
     assert duplicates(pg_archive) == []
-    assert article_flags(pg_archive) == expected_article_flags()
+    assert flagged(pg_archive) == expected_flags()
+
+
+def test_a_crawls_caps_hold_for_the_whole_fleet(pg_archive: str, redis_url: str, frontier: Frontier,
+                                                fresh_fixture_server: FixtureServer, tmp_path: Path) -> None:
+    """TGWATCH_ARTICLE_REQUESTS and TGWATCH_LISTING_PAGES given to ``enqueue`` cap the crawl, not
+    each worker: three workers (their own caps far higher) together make as many article requests
+    and read as many listing pages as one local crawl with those caps."""
+    site = "tuyengiao"
+    caps = {"TGWATCH_ARTICLE_REQUESTS": "4", "TGWATCH_LISTING_PAGES": "2"}
+    config = write_config(tmp_path, fresh_fixture_server, sites=[site])
+    with Workers(pg_archive, config, redis_url, frontier.prefix, tmp_path) as workers:
+        workers.start(3)
+        line = tgwatch(pg_archive, "enqueue", "--redis", redis_url, "--redis-prefix", frontier.prefix, "--wait",
+                       "--timeout", "120", *settings_args(caps), config=config, timeout=150).stdout
+    sqlite = f"sqlite:///{tmp_path / 'local.db'}"
+    local = crawl(sqlite, config, settings=caps)
+    assert summary(line)[1] == summary(local)[1] == 4, (line, local)
+    articles = "SELECT count(*) FROM articles"
+    pages = "SELECT count(*) FROM listing_pages"
+    assert query(pg_archive, articles) == query(sqlite, articles) == [(4,)]
+    assert query(pg_archive, pages) == query(sqlite, pages) == [(2,)]
+    hits = [path for _, path in fresh_fixture_server.hits() if path.startswith(f"/{site}/")]
+    assert len(hits) == 2 * (2 + 4), hits  # the fleet's crawl and the local one: 2 listings, 4 articles each

@@ -4,6 +4,7 @@ for an article the crawl did not find served), and the front page's hours, on bo
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -169,3 +170,29 @@ def test_the_readme_front_page_query_runs_read_only(tmp_path: Path) -> None:
     result = run_query(db, sql)
     rows = [(r[1], r[2], r[3], r[4]) for r in result.rows]
     assert rows == [("Bài 2", 3.0, 1, 1), ("Bài 1", 3.0, 1, 0)] or rows == [("Bài 1", 3.0, 1, 0), ("Bài 2", 3.0, 1, 1)]
+
+
+def test_crawls_closed_at_once_judge_their_listings_once(archive: Archive) -> None:
+    """Fleet crawls are closed by whichever processes finish them, maybe several at once, and two
+    crawls of one site (two fleets, a fleet and a local crawl) may close together: each run is
+    booked once (``close_run``: under the run row's lock) and an article is delisted once."""
+    check_all(archive, 0, range(1, 4))
+    archive.record_listings(crawl(0, {HOME: [1, 2, 3]}))
+    check_all(archive, 60, range(1, 4))
+    runs = [archive.start_run("s"), archive.start_run("s")]
+    barrier = threading.Barrier(4)
+    booked: list[tuple[int, bool]] = []
+
+    def close(run: int) -> None:
+        barrier.wait()
+        booked.append((run, archive.close_run(run, "ok", {"pages": 1}, crawl(60, {HOME: [1, 2]})) is not None))
+
+    closers = [threading.Thread(target=close, args=(run,)) for run in runs * 2]
+    for closer in closers:
+        closer.start()
+    for closer in closers:
+        closer.join()
+    assert sorted(booked) == sorted([(runs[0], True), (runs[0], False), (runs[1], True), (runs[1], False)])
+    assert kinds(archive) == [("delisted", "3")]
+    with archive.engine.connect() as c:
+        assert c.execute(text("SELECT outcome, pages FROM crawl_runs")).all() == [("ok", 1), ("ok", 1)]
