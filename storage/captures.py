@@ -167,11 +167,13 @@ def train(session: Session, site: str) -> int | None:
 
 def compress_for(session: Session, site: str, body: bytes) -> Encoded:
     """How a new capture of ``site`` is stored: with the site's dictionary, trained (and the site's
-    first captures re-compressed with it) once the site has ``TRAIN_AFTER`` captures."""
+    first captures re-compressed with it) once the site has ``TRAIN_AFTER`` captures. A site whose
+    pages zstd cannot learn from is tried again every ``TRAIN_AFTER`` captures, not on each one
+    (training reads and decodes ``TRAIN_SAMPLES`` captures: not a cost for every recording)."""
     dictionary_id = site_dictionary(session, site)
     if dictionary_id is None:
         count = session.scalar(select(func.count()).select_from(_site_captures(site).subquery())) or 0
-        if count + 1 >= TRAIN_AFTER:
+        if count >= TRAIN_AFTER and count % TRAIN_AFTER == 0:
             dictionary_id = train(session, site)
             after = 0
             while dictionary_id is not None and (after := compact_batch(session, site, dictionary_id,

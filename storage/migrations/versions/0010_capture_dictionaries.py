@@ -52,30 +52,35 @@ _TRIGGERS = ("articles_fts_insert", "articles_fts_delete", "articles_fts_update"
 BATCH = 500
 
 
-def _search_text_sqlite() -> None:
-    """The search text out of ``articles`` and into a contentless index, recomputed from each
-    article's latest version by today's ``search_text`` (the one its later deletes will use)."""
+def _write_search_texts(statement: sa.TextClause) -> None:
+    """``statement`` run with each article's ``id`` and the ``text`` that today's ``search_text``
+    makes of its latest version, ``BATCH`` articles at a time."""
     from storage.content import Content
     from storage.search import search_text
 
     bind = op.get_bind()
-    for trigger in _TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-    op.execute("DROP TABLE IF EXISTS articles_fts")
-    op.execute(_FTS)
-    after = 0
     query = sa.text(
         "SELECT a.id, v.title, v.lead, v.text, v.author, v.category FROM articles a "
         "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
         "WHERE a.id > :after ORDER BY a.id LIMIT :batch")
-    insert = sa.text("INSERT INTO articles_fts(rowid, search_text) VALUES (:id, :text)")
+    after = 0
     while rows := bind.execute(query, {"after": after, "batch": BATCH}).all():
-        bind.execute(insert, [
+        bind.execute(statement, [
             {"id": r.id, "text": search_text(Content(title=r.title, text=r.text, lead=r.lead, author=r.author,
                                                       category=r.category))}
             for r in rows
         ])
         after = rows[-1].id
+
+
+def _search_text_sqlite() -> None:
+    """The search text out of ``articles`` and into a contentless index, recomputed from each
+    article's latest version by today's ``search_text`` (the one its later deletes will use)."""
+    for trigger in _TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    op.execute("DROP TABLE IF EXISTS articles_fts")
+    op.execute(_FTS)
+    _write_search_texts(sa.text("INSERT INTO articles_fts(rowid, search_text) VALUES (:id, :text)"))
     op.execute("UPDATE articles SET search_text = '' WHERE search_text != ''")
 
 
@@ -124,24 +129,8 @@ def upgrade() -> None:
 
 def _search_text_back() -> None:
     """``articles.search_text`` filled again and indexed by the external-content FTS5 table of 0001."""
-    from storage.content import Content
-    from storage.search import search_text
-
-    bind = op.get_bind()
     op.execute("DROP TABLE IF EXISTS articles_fts")
-    query = sa.text(
-        "SELECT a.id, v.title, v.lead, v.text, v.author, v.category FROM articles a "
-        "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
-        "WHERE a.id > :after ORDER BY a.id LIMIT :batch")
-    update = sa.text("UPDATE articles SET search_text = :text WHERE id = :id")
-    after = 0
-    while rows := bind.execute(query, {"after": after, "batch": BATCH}).all():
-        bind.execute(update, [
-            {"id": r.id, "text": search_text(Content(title=r.title, text=r.text, lead=r.lead, author=r.author,
-                                                      category=r.category))}
-            for r in rows
-        ])
-        after = rows[-1].id
+    _write_search_texts(sa.text("UPDATE articles SET search_text = :text WHERE id = :id"))
     for statement in _OLD_FTS:
         op.execute(statement)
     op.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
