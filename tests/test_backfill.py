@@ -70,6 +70,16 @@ def archived(db: str) -> set[tuple[str, int, str]]:
     return {("/" + url.split("/", 3)[3], version, digest) for url, version, digest in rows}
 
 
+def recorded_versions(db: str) -> int:
+    """Versions in the archive; 0 while the archive or its tables are still being created."""
+    if not os.path.exists(db.removeprefix("sqlite:///")):
+        return 0  # not created yet (and not to be created here: the backfill creates it)
+    try:
+        return int(query(db, "SELECT count(*) FROM versions")[0][0])
+    except Exception:  # not migrated yet
+        return 0
+
+
 def frontier(db: str, state: str) -> set[str]:
     return {"/" + url.split("/", 3)[3] if url.count("/") >= 3 else url
             for (url,) in query(db, f"SELECT url FROM backfill_pages WHERE state = '{state}'")}
@@ -106,7 +116,9 @@ def test_a_killed_backfill_goes_on_where_it_stopped(big: Site, uninterrupted: tu
     faults.mkdir()
     (faults / NAME).write_text("kill-after-120\n", encoding="utf-8")
     monkeypatch.setenv(FAULTS_ENV, str(faults))
-    slower = {"CONCURRENT_REQUESTS_PER_DOMAIN": "2"}  # so that the kill finds the walk under way
+    # so that the kill finds the walk under way, with listing pages already marked read (written
+    # every 0.1 s, not every second: a loaded machine records 120 articles before the first write)
+    slower = {"CONCURRENT_REQUESTS_PER_DOMAIN": "2", "TGWATCH_BACKFILL_FLUSH": "0.1"}
     killed, _ = big.crawl(db, "--backfill", "-s", crash_settings(), settings=slower, check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     recorded = {path for path, _, _ in archived(db)}
@@ -150,7 +162,7 @@ def test_routine_crawls_run_beside_a_backfill_and_a_second_backfill_is_refused(b
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         deadline = time.monotonic() + 60
-        while not query(db, "SELECT count(*) FROM versions")[0][0] if os.path.exists(tmp_path / "beside.db") else True:
+        while not recorded_versions(db):
             assert time.monotonic() < deadline and walk.poll() is None, "the backfill never recorded anything"
             time.sleep(0.2)
         refused = tgwatch(db, "crawl", "--backfill", config=big.config, check=False)
