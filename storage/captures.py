@@ -31,6 +31,8 @@ from storage.models import ArticleRow, CaptureDictionaryRow, CaptureRow, Version
 from storage.types import now
 
 CODEC = "zstd"
+TEXT_CODEC = "zstd+text"
+"""zstd against the site dictionary's bytes and the version's text (``encode``)."""
 LEVEL = 9
 """zstd level: ~1 ms per 40 KB page with a dictionary; higher levels gain little for 3x the time."""
 TRAIN_AFTER = 128
@@ -93,13 +95,40 @@ def site_dictionary(session: Session, site: str) -> int | None:
     )
 
 
-def encode(session: Session, body: bytes, dictionary_id: int | None) -> Encoded:
-    """``body`` compressed with zstd and the dictionary ``dictionary_id`` (or none)."""
+def _prefix(session: Session, dictionary_id: int | None, text: str) -> zstandard.ZstdCompressionDict:
+    """The raw-content dictionary of a ``TEXT_CODEC`` capture: the site dictionary's bytes, then the
+    version's text (last: zstd reaches the nearest bytes most cheaply)."""
+    site = _load(session, dictionary_id).as_bytes() if dictionary_id is not None else b""
+    return zstandard.ZstdCompressionDict(site + text.encode("utf-8"), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def encode(session: Session, body: bytes, dictionary_id: int | None, text: str | None = None) -> Encoded:
+    """``body`` compressed with zstd and the dictionary ``dictionary_id`` (or none); given the text
+    extracted from it, against that text too (``TEXT_CODEC``): the page's article text is then
+    stored once, in ``versions``, and the capture keeps only the rest."""
+    if text:
+        prefix = _prefix(session, dictionary_id, text)
+        compressor = zstandard.ZstdCompressor(level=LEVEL, dict_data=prefix, write_checksum=True)
+        return Encoded(TEXT_CODEC, dictionary_id, compressor.compress(body))
     if dictionary_id is None:
         compressor = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
     else:
         compressor = zstandard.ZstdCompressor(dict_data=_load(session, dictionary_id), write_checksum=True)
     return Encoded(CODEC, dictionary_id, compressor.compress(body))
+
+
+def _text_of(session: Session | None, row: CaptureRow) -> str:
+    """The text of the version a ``TEXT_CODEC`` capture was compressed against (unflushed edits
+    of that version's text are not seen: ``rebase`` re-encodes before the text changes)."""
+    if session is None:
+        raise CaptureError(f"capture {row.id}: its version's text needs a session")
+    version = row.__dict__.get("version")
+    if version is not None and "text" in version.__dict__ and not session.is_modified(version):
+        return str(version.text)
+    text = session.scalar(select(VersionRow.text).where(VersionRow.id == row.version_id))
+    if text is None:
+        raise CaptureError(f"capture {row.id}: its version {row.version_id} is missing")
+    return text
 
 
 def decode(session: Session | None, row: CaptureRow) -> bytes:
@@ -113,8 +142,13 @@ def decode(session: Session | None, row: CaptureRow) -> bytes:
     elif row.compression == "zlib":
         inflater = zlib.decompressobj()
         out = inflater.decompress(body, size + 1)
-    elif row.compression == CODEC:
-        if row.dictionary_id is None:
+    elif row.compression in {CODEC, TEXT_CODEC}:
+        if row.compression == TEXT_CODEC:
+            if session is None:
+                raise CaptureError(f"capture {row.id}: its dictionary needs a session")
+            decompressor = zstandard.ZstdDecompressor(dict_data=_prefix(session, row.dictionary_id,
+                                                                        _text_of(session, row)))
+        elif row.dictionary_id is None:
             decompressor = zstandard.ZstdDecompressor()
         else:
             if session is None:
@@ -165,7 +199,7 @@ def train(session: Session, site: str) -> int | None:
     return row.id
 
 
-def compress_for(session: Session, site: str, body: bytes) -> Encoded:
+def compress_for(session: Session, site: str, body: bytes, text: str | None = None) -> Encoded:
     """How a new capture of ``site`` is stored: with the site's dictionary, trained (and the site's
     first captures re-compressed with it) once the site has ``TRAIN_AFTER`` captures. A site whose
     pages zstd cannot learn from is tried again every ``TRAIN_AFTER`` captures, not on each one
@@ -179,7 +213,14 @@ def compress_for(session: Session, site: str, body: bytes) -> Encoded:
             while dictionary_id is not None and (after := compact_batch(session, site, dictionary_id,
                                                                        after=after).last_id):
                 pass
-    return encode(session, body, dictionary_id)
+    return encode(session, body, dictionary_id, text)
+
+
+def rebase(session: Session, row: CaptureRow, body: bytes, text: str) -> None:
+    """Store ``body`` (the capture's bytes, decoded before its version's text changed) against the
+    version's new ``text``: a re-extraction that corrects the text must not orphan the capture."""
+    encoded = encode(session, body, row.dictionary_id, text)
+    row.compression, row.dictionary_id, row.body = encoded.compression, encoded.dictionary_id, encoded.body
 
 
 @dataclass(frozen=True)
@@ -195,20 +236,20 @@ class Compacted:
 def compact_batch(
     session: Session, site: str, dictionary_id: int | None, *, after: int = 0, batch: int = 200
 ) -> Compacted:
-    """Re-compress up to ``batch`` captures of ``site`` (ids above ``after``) not yet stored with zstd
-    and ``dictionary_id`` (None: no dictionary); one that would not shrink (and is zstd already) is
-    left as it is."""
+    """Re-compress up to ``batch`` captures of ``site`` (ids above ``after``) not yet stored with
+    ``TEXT_CODEC`` and ``dictionary_id`` (None: no dictionary); one that would not shrink (and is zstd
+    already) is left as it is."""
     if dictionary_id is None:
-        other = CaptureRow.compression != CODEC
+        other = CaptureRow.compression != TEXT_CODEC
     else:
-        other = (CaptureRow.compression != CODEC) | CaptureRow.dictionary_id.is_(None) | (
+        other = (CaptureRow.compression != TEXT_CODEC) | CaptureRow.dictionary_id.is_(None) | (
             CaptureRow.dictionary_id != dictionary_id)
     query = _site_captures(site).where(CaptureRow.id > after, other).order_by(CaptureRow.id).limit(batch)
     rows = session.scalars(query).all()
     rewritten = before = smaller = 0
     for row in rows:
-        encoded = encode(session, decode(session, row), dictionary_id)
-        if len(encoded.body) < len(row.body) or row.compression != CODEC:
+        encoded = encode(session, decode(session, row), dictionary_id, _text_of(session, row))
+        if len(encoded.body) < len(row.body) or row.compression not in {CODEC, TEXT_CODEC}:
             rewritten, before, smaller = rewritten + 1, before + len(row.body), smaller + len(encoded.body)
             row.compression, row.dictionary_id, row.body = encoded.compression, encoded.dictionary_id, encoded.body
     session.flush()

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from storage import textpack
 from storage.errors import ArchiveError, SchemaTooNewError
 
 if TYPE_CHECKING:  # Alembic is imported when an archive is opened, not by every CLI command
@@ -84,6 +85,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough under WAL, much faster
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+    textpack.register(dbapi_connection)
 
 
 def _foreign_tables(cursor: Any) -> list[str]:

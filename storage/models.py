@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.content import Content
+from storage.textpack import PackedText
 from storage.types import COMPRESSION, AwareDateTime
 from storage.vocabulary import CHANGE_KINDS, RUN_OUTCOMES, RunOutcome
 
@@ -93,7 +94,7 @@ class VersionRow(Base):
     published_precision: Mapped[str | None] = mapped_column(String(6))  # day | minute | second
     author: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(PackedText)  # SQLite: zstd, read in SQL with tgwatch_text(text)
     content_hash: Mapped[str] = mapped_column(String(64))
 
     capture: Mapped[CaptureRow | None] = relationship(

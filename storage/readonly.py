@@ -38,6 +38,7 @@ from storage.engine import BUSY_TIMEOUT, parse_url, shown_url
 from storage.errors import ArchiveError, QueryError, ReadOnlyError
 from storage.roles import READER_PASSWORD_ENV, check_reader, reader_role
 from storage.sqltext import DIALECTS, first_keyword, parameters, pyformat, statements
+from storage import textpack
 
 QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "EXPLAIN", "TABLE", "SHOW", "PRAGMA"})
 READ_PRAGMAS = frozenset(
@@ -187,6 +188,7 @@ def _connect_sqlite(url: URL) -> sqlite3.Connection:
     _cap_heap(connection)
     connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, SQLITE_VALUE_LIMIT)
     connection.set_authorizer(_authorize)
+    textpack.register(connection)
     return connection
 
 

@@ -186,16 +186,18 @@ def _add_version(
         article_id=article.id,
         version=number,
         fetched_at=obs.fetched_at,
-        capture=capture_row(session, article.site, obs.capture) if obs.capture is not None else None,
+        capture=(capture_row(session, article.site, obs.capture, content.text)
+                 if obs.capture is not None else None),
     )
     version.set_content(content, digest)
     session.add(version)
     set_latest(article, number, content, digest)
 
 
-def capture_row(session: Session, site: str, capture: Capture) -> CaptureRow:
-    """The capture as stored: compressed with the site's dictionary (``storage.captures``)."""
-    encoded = compress_for(session, site, capture.body)
+def capture_row(session: Session, site: str, capture: Capture, text: str | None = None) -> CaptureRow:
+    """The capture as stored: compressed with the site's dictionary and against its version's
+    ``text`` (``storage.captures``)."""
+    encoded = compress_for(session, site, capture.body, text)
     return CaptureRow(
         url=capture.url,
         status=capture.status,

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from storage.captures import TEXT_CODEC, rebase
 from storage.content import Content
 from storage.findings import refresh_version
 from storage.echoes import index_version
@@ -51,7 +52,11 @@ def rederive(session: Session, version_id: int, content: Content) -> list[str]:
             if article.current_version == version.version:
                 article.published_precision = fresh.published_precision
         return []
+    capture = version.capture
+    body = capture.html() if capture is not None and capture.compression == TEXT_CODEC else None
     version.set_content(fresh, digest)
+    if capture is not None and body is not None:
+        rebase(session, capture, body, fresh.text)
     if article.current_version == version.version:
         set_latest(article, version.version, fresh, digest)
         index_article(session, article, fresh, old)

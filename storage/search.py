@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from storage.content import Content, normalise_text
 from storage.models import ArticleRow
+from storage.textpack import PackedText
 from storage.types import AwareDateTime
 
 if TYPE_CHECKING:
@@ -185,7 +186,7 @@ def search(
     else:
         params["query"] = " ".join(tokens)
         sql = _POSTGRESQL.format(site="AND a.site = :site" if site else "")
-    statement = text(sql).columns(published_at=AwareDateTime())
+    statement = text(sql).columns(published_at=AwareDateTime(), text=PackedText())
     with archive.engine.connect() as connection:
         rows = connection.execute(statement, params).all()
     hits = []
