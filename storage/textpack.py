@@ -12,7 +12,6 @@ write plain ``str`` through ``PackedText``.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import zstandard
@@ -42,13 +41,13 @@ def unpack(value: str | bytes | memoryview | None) -> str | None:
     data = bytes(value)
     if not data.startswith(_MAGIC):
         raise TextPackError("stored text is neither plain nor a zstd frame")
-    try:
-        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)) as reader:
-            out = reader.read(MAX_TEXT + 1)
+    try:  # ``pack`` writes the size: a frame without one, or claiming too much, is not ours
+        size = zstandard.frame_content_size(data)
+        if not 0 <= size <= MAX_TEXT:
+            raise TextPackError(f"stored text claims {size} bytes (unknown or more than {MAX_TEXT})")
+        out = zstandard.ZstdDecompressor().decompress(data)  # at most ``size`` bytes, or an error
     except zstandard.ZstdError as exc:
         raise TextPackError(f"stored text is corrupt ({exc})") from None
-    if len(out) > MAX_TEXT:
-        raise TextPackError(f"stored text unpacks to more than {MAX_TEXT} bytes")
     return out.decode("utf-8", errors="replace")
 
 

@@ -1,0 +1,86 @@
+"""Texts stored once (migration 0011): packed on SQLite, read as plain text in SQL and by the models."""
+
+from __future__ import annotations
+
+import pytest
+import zstandard
+from alembic import command
+from sqlalchemy import text
+
+from storage.archive import Archive
+from storage.engine import alembic_config, create_archive_engine
+from storage.readonly import run_query
+from storage.textpack import MAX_TEXT, TextPackError, pack, unpack
+from tests.plugins.archive import fetched
+from tests.test_storage_captures import page
+
+TEXT = "Đảng bộ tỉnh tổ chức hội nghị quán triệt nghị quyết.\nBan Tuyên giáo báo cáo viên cơ sở."
+EDITED = TEXT.replace("hội nghị", "hội thảo")
+
+
+def fill(archive: Archive) -> None:
+    for n in range(3):
+        url = f"https://x.vn/bai-{n}"
+        archive.record("s", url, fetched(n, html=page(n), url=url, text=TEXT + f" {n}"))
+    archive.record("s", "https://x.vn/bai-0", fetched(9, html=page(9), url="https://x.vn/bai-0", text=EDITED))
+
+
+def texts_in_sql(url: str) -> list[str]:
+    return [row[0] for row in run_query(url, "SELECT tgwatch_text(text) FROM versions ORDER BY id").rows]
+
+
+def codecs(archive: Archive) -> set[str]:
+    with archive.engine.connect() as connection:
+        return set(connection.scalars(text("SELECT compression FROM captures")))
+
+
+def test_texts_read_plain_in_sql_and_models(archive_url: str) -> None:
+    with Archive.open(archive_url) as archive:
+        fill(archive)
+        assert [v.content.text for v in archive.article_versions("https://x.vn/bai-0")] == [TEXT + " 0", EDITED]
+        with archive.engine.connect() as connection:
+            stored = connection.scalar(text("SELECT text FROM versions ORDER BY id LIMIT 1"))
+    assert isinstance(stored, bytes) if archive_url.startswith("sqlite") else stored == TEXT + " 0"
+    assert texts_in_sql(archive_url) == [TEXT + " 0", TEXT + " 1", TEXT + " 2", EDITED]
+
+
+def test_migration_0011_upgrades_and_downgrades(archive_url: str) -> None:
+    with Archive.open(archive_url) as archive:
+        fill(archive)
+        bodies = {c.url: c.body for c in archive.iter_captures()}
+        assert codecs(archive) == {"zstd+text"}
+    engine = create_archive_engine(archive_url)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+        assert set(connection.scalars(text("SELECT compression FROM captures"))) == {"zstd"}
+        plain = list(connection.scalars(text("SELECT text FROM versions ORDER BY id")))
+        assert plain == [TEXT + " 0", TEXT + " 1", TEXT + " 2", EDITED]  # plain str on both backends
+    engine.dispose()
+    with Archive.open(archive_url) as archive:  # upgraded again on open
+        assert codecs(archive) == {"zstd+text"}
+        assert {c.url: c.body for c in archive.iter_captures()} == bodies
+    assert texts_in_sql(archive_url) == plain
+
+
+def test_a_reextracted_text_keeps_its_capture_readable(archive: Archive) -> None:
+    fill(archive)
+    version = archive.article_versions("https://x.vn/bai-1")[0]
+    before = {c.url: c.body for c in archive.iter_captures()}
+    archive.rederive(version.id, fetched(1, text="Một văn bản khác hẳn.\nĐoạn hai.").content)
+    assert archive.article_versions("https://x.vn/bai-1")[0].content.text == "Một văn bản khác hẳn.\nĐoạn hai."
+    assert {c.url: c.body for c in archive.iter_captures()} == before
+
+
+def test_unpack_is_bounded_and_says_what_is_wrong() -> None:
+    assert unpack(pack(TEXT)) == TEXT and unpack(TEXT) == TEXT and unpack(None) is None
+    with pytest.raises(TextPackError, match="neither plain"):
+        unpack(b"not zstd")
+    with pytest.raises(TextPackError, match="claims -1 bytes"):
+        unpack(b"\x28\xb5\x2f\xfd" + bytes(20))
+    with pytest.raises(TextPackError, match="corrupt"):
+        unpack(pack(TEXT)[:-3])
+    bomb = zstandard.ZstdCompressor().compress(bytes(MAX_TEXT + 1))
+    with pytest.raises(TextPackError, match="claims"):
+        unpack(bomb)
