@@ -103,6 +103,20 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
         assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+        assert c.exec_driver_sql("PRAGMA page_size").scalar() == 16384  # a new archive's
+
+
+def test_an_existing_archive_keeps_its_page_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage import engine
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    monkeypatch.setattr(engine, "PAGE_SIZE", 4096)  # as archives made before 0011 were
+    with Archive.open(url) as archive:
+        archive.record("s", "https://x.vn/a", fetched(0, url="https://x.vn/a"))
+    monkeypatch.undo()
+    with Archive.open(url) as archive, archive.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert c.exec_driver_sql("SELECT count(*) FROM versions").scalar() == 1
 
 
 def test_default_url_is_sqlite_in_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

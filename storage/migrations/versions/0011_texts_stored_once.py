@@ -32,7 +32,8 @@ _PG_FUNCTION = "CREATE OR REPLACE FUNCTION tgwatch_text(t text) RETURNS text LAN
 
 
 def _dictionaries() -> dict[int, bytes]:
-    return {row.id: bytes(row.data) for row in op.get_bind().execute(sa.text("SELECT id, data FROM capture_dictionaries"))}
+    rows = op.get_bind().execute(sa.text("SELECT id, data FROM capture_dictionaries"))
+    return {row.id: bytes(row.data) for row in rows}
 
 
 def _raw(row: Any, site: bytes, text: str) -> bytes:
