@@ -35,7 +35,7 @@ from storage.content import VN_TZ, Content
 from storage.echoes import candidates, index_version, lookup
 from storage.models import ArticleRow, VersionRow
 from storage.models_echoes import EchoBandRow, EchoIndexRow, EchoRow
-from storage.shingles import PERMUTATIONS, estimate, overlap, shingles, signature
+from storage.shingles import DTYPE, PERMUTATIONS, estimate, overlap, shingles, signature
 
 SITES = [f"site{n:02d}" for n in range(40)]
 ONSETS = ["b", "c", "ch", "d", "đ", "g", "gi", "h", "k", "kh", "l", "m", "n", "ng", "nh", "ph", "qu", "r", "s",
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
             count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731
             bands, echoes = count(EchoBandRow), count(EchoRow)
             stored = session.execute(select(EchoIndexRow.signature).where(EchoIndexRow.signature.is_not(None)))
-            matrix = np.frombuffer(b"".join(s for (s,) in stored), dtype="<u4").reshape(-1, PERMUTATIONS)
+            matrix = np.frombuffer(b"".join(s for (s,) in stored), dtype=DTYPE).reshape(-1, PERMUTATIONS)
         probes, judged, scans, cpu, hits = [], [], [], [], 0
         queries = [(corpus.republished(corpus.rng.choice(texts)), True) if i % 2 else (corpus.fresh(), False)
                    for i in range(args.lookups)]
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
                 confirmed = [a for a, c in candidates(session, "query-site", sig, len(found))
                              if overlap(found, shingles(c.text))[1] >= 0.5]
                 t2 = time.perf_counter()
-                mine = np.frombuffer(sig, dtype="<u4")
+                mine = np.frombuffer(sig, dtype=DTYPE)
                 best = np.nonzero((matrix == mine).mean(axis=1) >= 0.2)[0]
                 t3 = time.perf_counter()
                 probes.append(t1 - t0)

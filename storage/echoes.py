@@ -83,8 +83,8 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
     if entry is not None:  # a later version: its old bands and pairs go (core statements: no ORM sync)
         plain = {"synchronize_session": False}
         if entry.signature is not None:  # its bands, found by the primary key (no index by article)
-            old = [bucket for _, bucket in bands(entry.signature)]
-            mine = delete(EchoBandRow).where(EchoBandRow.bucket.in_(old), EchoBandRow.article_id == article.id)
+            mine = delete(EchoBandRow).where(EchoBandRow.bucket.in_(bands(entry.signature)),
+                                             EchoBandRow.article_id == article.id)
             session.execute(mine, execution_options=plain)
         session.execute(delete(EchoRow).where(or_(EchoRow.original_article_id == article.id,
                                                    EchoRow.copy_article_id == article.id)),
@@ -103,21 +103,20 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
         if containment >= CONTAINMENT:
             _record(session, (article, content), (other, other_content), similarity, containment, at)
             echoes += 1
-    session.execute(insert(EchoBandRow),
-                    [{"band": band, "bucket": bucket, "article_id": article.id} for band, bucket in keys])
+    session.execute(insert(EchoBandRow), [{"bucket": bucket, "article_id": article.id}
+                                           for bucket in dict.fromkeys(keys)])  # two bands may share a key
     return echoes
 
 
 def lookup(session: Session, site: str, sig: bytes, size: int) -> list[int]:
     """Articles of other sites likely to be echoes of a text: sharing an LSH band bucket, then
     close enough by their stored signatures (estimated containment ``ESTIMATE`` or more)."""
-    keys = set(bands(sig))
     rows = session.execute(  # by bucket first: the primary key's prefix, one index probe per band
-        select(EchoBandRow.band, EchoBandRow.bucket, EchoBandRow.article_id)
+        select(EchoBandRow.article_id)
         .join(ArticleRow, ArticleRow.id == EchoBandRow.article_id)
-        .where(EchoBandRow.bucket.in_([bucket for _, bucket in keys]), ArticleRow.site != site)
+        .where(EchoBandRow.bucket.in_(bands(sig)), ArticleRow.site != site)
     ).all()
-    hits = Counter(article_id for band, bucket, article_id in rows if (band, bucket) in keys)
+    hits = Counter(article_id for (article_id,) in rows)
     shared = [article_id for article_id, _ in hits.most_common(CANDIDATES)]
     if not shared:
         return []

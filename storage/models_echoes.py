@@ -12,12 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
-    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -38,7 +37,7 @@ class EchoIndexRow(Base):
     version: Mapped[int]
     shingles: Mapped[int]  # how many distinct word shingles its text has
     indexed_at: Mapped[datetime]
-    signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # MinHash values; null: too short to index
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # MinHash values, 16 bits; null: too short
 
 
 class EchoBandRow(Base):
@@ -47,8 +46,7 @@ class EchoBandRow(Base):
     __tablename__ = "echo_bands"
     __table_args__ = {"sqlite_with_rowid": False}  # the primary key is the table (migration 0010)
 
-    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # first: lookups probe by bucket
-    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)  # the band's key; first: lookups probe by it
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
 
 

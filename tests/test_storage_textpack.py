@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import zstandard
 from alembic import command
-from sqlalchemy import text
+from typing import Any
+
+from sqlalchemy import inspect, text
 
 from storage.archive import Archive
 from storage.engine import alembic_config, create_archive_engine
@@ -18,15 +20,26 @@ TEXT = "Đảng bộ tỉnh tổ chức hội nghị quán triệt nghị quyế
 EDITED = TEXT.replace("hội nghị", "hội thảo")
 
 
+LONG = " ".join(f"Câu thứ {n} của bài báo kể chuyện hội nghị tỉnh lần {n * 7}." for n in range(40))
+
+
 def fill(archive: Archive) -> None:
     for n in range(3):
         url = f"https://x.vn/bai-{n}"
         archive.record("s", url, fetched(n, html=page(n), url=url, text=TEXT + f" {n}"))
     archive.record("s", "https://x.vn/bai-0", fetched(9, html=page(9), url="https://x.vn/bai-0", text=EDITED))
+    archive.record("s", "https://x.vn/dai", fetched(10, html=page(10), url="https://x.vn/dai", text=LONG))
+
+
+def echo_index(connection: Any) -> tuple[set[int], int, list[str]]:
+    """(signature lengths, band rows per indexed article, band columns)."""
+    lengths = list(connection.scalars(text("SELECT length(signature) FROM echo_index WHERE signature IS NOT NULL")))
+    rows = connection.scalar(text("SELECT count(*) FROM echo_bands"))
+    return set(lengths), rows // len(lengths), [c["name"] for c in inspect(connection).get_columns("echo_bands")]
 
 
 def texts_in_sql(url: str) -> list[str]:
-    return [row[0] for row in run_query(url, "SELECT tgwatch_text(text) FROM versions ORDER BY id").rows]
+    return [row[0] for row in run_query(url, "SELECT tgwatch_text(text) FROM versions ORDER BY id").rows][:4]
 
 
 def codecs(archive: Archive) -> set[str]:
@@ -49,6 +62,8 @@ def test_migration_0011_upgrades_and_downgrades(archive_url: str) -> None:
         fill(archive)
         bodies = {c.url: c.body for c in archive.iter_captures()}
         assert codecs(archive) == {"zstd+text"}
+        with archive.engine.connect() as connection:
+            assert echo_index(connection) == ({256}, 64, ["bucket", "article_id"])
     engine = create_archive_engine(archive_url)
     with engine.begin() as connection:
         config = alembic_config()
@@ -56,12 +71,17 @@ def test_migration_0011_upgrades_and_downgrades(archive_url: str) -> None:
         command.downgrade(config, "0010")
         assert set(connection.scalars(text("SELECT compression FROM captures"))) == {"zstd"}
         plain = list(connection.scalars(text("SELECT text FROM versions ORDER BY id")))
-        assert plain == [TEXT + " 0", TEXT + " 1", TEXT + " 2", EDITED]  # plain str on both backends
+        assert plain[:4] == [TEXT + " 0", TEXT + " 1", TEXT + " 2", EDITED]  # plain str on both backends
+        assert echo_index(connection) == ({512}, 64, ["bucket", "band", "article_id"])  # 0010's, from the text
     engine.dispose()
     with Archive.open(archive_url) as archive:  # upgraded again on open
         assert codecs(archive) == {"zstd+text"}
         assert {c.url: c.body for c in archive.iter_captures()} == bodies
-    assert texts_in_sql(archive_url) == plain
+        with archive.engine.connect() as connection:
+            assert echo_index(connection) == ({256}, 64, ["bucket", "article_id"])
+        archive.record("t", "https://t.vn/chep", fetched(11, url="https://t.vn/chep", text=LONG))
+        assert [(e.original_url, e.copy_url) for e in archive.echoes()] == [("https://x.vn/dai", "https://t.vn/chep")]
+    assert texts_in_sql(archive_url) == plain[:4]
 
 
 def test_a_reextracted_text_keeps_its_capture_readable(archive: Archive) -> None:

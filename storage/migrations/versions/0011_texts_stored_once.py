@@ -9,7 +9,14 @@ A capture's article text is its version's text: every capture is re-compressed a
 text is stored once, in ``versions``. On SQLite ``versions.text`` holds the text zstd-packed
 (``storage.textpack``; ``tgwatch_text(text)`` reads it in SQL); PostgreSQL keeps it plain (TOAST
 compresses it) and gets an identity ``tgwatch_text(text)``, so one query reads texts on both.
-No column changes. Downgrade: texts plain again and captures back to ``zstd`` (0010's codec).
+
+The echo index halves (``storage.shingles``): ``echo_index.signature`` keeps the low 16 bits of
+each MinHash value (truncated here), and ``echo_bands`` holds one 32-bit key per band
+(``bucket``, the band's two values mixed with its number; no ``band`` column), rebuilt here from
+the signatures. The same articles share a band as before (but for one chance in 2**32).
+
+Downgrade: texts plain again, captures back to ``zstd`` (0010's codec), and the echo index of
+0010 recomputed from each indexed version's text (full 32-bit signatures, 64-bit buckets).
 """
 
 from __future__ import annotations
@@ -98,16 +105,76 @@ def _texts(packed: bool) -> None:
         after = rows[-1].id
 
 
+def _bands_table(key: sa.types.TypeEngine[int], band: bool) -> None:
+    """``echo_bands`` made anew (empty): 0011's ``(bucket, article_id)`` or 0010's ``(bucket, band, article_id)``."""
+    op.drop_table("echo_bands")
+    columns = [sa.Column("bucket", key, nullable=False)]
+    if band:
+        columns.append(sa.Column("band", sa.SmallInteger(), nullable=False))
+    op.create_table(
+        "echo_bands", *columns, sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(*(c.name for c in columns), "article_id", name="pk_echo_bands"),
+        sa.ForeignKeyConstraint(["article_id"], ["articles.id"], name="fk_echo_bands_article_id_articles",
+                                ondelete="CASCADE"),
+        sqlite_with_rowid=False,
+    )
+
+
+def _echo_index(signature: Any, bands: Any) -> None:
+    """Each indexed article's signature rewritten as ``signature(article_id, version, stored)`` says,
+    and its ``echo_bands`` rows (``bands(new signature)``: dicts of columns) inserted, ``BATCH`` at a time."""
+    bind = op.get_bind()
+    query = sa.text("SELECT article_id, version, signature FROM echo_index WHERE signature IS NOT NULL "
+                    "AND article_id > :after ORDER BY article_id LIMIT :batch")
+    update = sa.text("UPDATE echo_index SET signature = :signature WHERE article_id = :id")
+    after = 0
+    while rows := bind.execute(query, {"after": after, "batch": BATCH}).all():
+        new = {row.article_id: signature(row.article_id, row.version, bytes(row.signature)) for row in rows}
+        bind.execute(update, [{"id": article_id, "signature": sig} for article_id, sig in new.items()])
+        keyed = [{**band, "article_id": article_id} for article_id, sig in new.items() for band in bands(sig)]
+        table = sa.table("echo_bands", *(sa.column(name) for name in keyed[0]))
+        bind.execute(sa.insert(table), keyed)
+        after = rows[-1].article_id
+
+
+def _full_signature(article_id: int, version: int, _stored: bytes) -> bytes:
+    """0010's signature of an indexed version: its full 32-bit MinHash values, from its text."""
+    from storage.shingles import minhash_values, shingles
+    from storage.textpack import unpack
+
+    text = op.get_bind().scalar(sa.text("SELECT text FROM versions WHERE article_id = :a AND version = :v"),
+                                {"a": article_id, "v": version})
+    return bytes(minhash_values(shingles(unpack(text) or "")).astype("<u4").tobytes())
+
+
+def _old_bands(sig: bytes) -> list[dict[str, int]]:
+    return [{"band": band, "bucket": int.from_bytes(sig[band * 8:(band + 1) * 8], "little", signed=True)}
+            for band in range(len(sig) // 8)]
+
+
 def upgrade() -> None:
+    from storage.shingles import bands, packed
+
     if op.get_bind().dialect.name == "sqlite":
         _texts(packed=True)
     else:
         op.execute(_PG_FUNCTION)
     _recompress(against_text=True)
+    _bands_table(sa.Integer(), band=False)
+    _echo_index(lambda _a, _v, stored: packed(_u4(stored)),
+                lambda sig: [{"bucket": key} for key in dict.fromkeys(bands(sig))])
+
+
+def _u4(stored: bytes) -> Any:
+    import numpy as np
+
+    return np.frombuffer(stored, dtype="<u4")
 
 
 def downgrade() -> None:
     _recompress(against_text=False)
+    _bands_table(sa.BigInteger(), band=True)
+    _echo_index(_full_signature, _old_bands)
     if op.get_bind().dialect.name == "sqlite":
         _texts(packed=False)
     else:
