@@ -24,10 +24,12 @@ from dataclasses import dataclass
 
 import zstandard
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from storage.errors import ArchiveError
 from storage.models import ArticleRow, CaptureDictionaryRow, CaptureRow, VersionRow
+from storage.textpack import Dictated
 from storage.types import now
 
 CODEC = "zstd"
@@ -86,6 +88,12 @@ def _load(session: Session, dictionary_id: int) -> zstandard.ZstdCompressionDict
             _READY[digest] = ready
     cache[dictionary_id] = ready
     return ready
+
+
+def text_dictionary(session: Session, dictionary_id: int | None) -> zstandard.ZstdCompressionDict | None:
+    """The dictionary a version's text is packed with (``storage.textpack``): its capture's. A site's
+    pages hold many of its reports' words, so it shrinks the text by a fifth."""
+    return _load(session, dictionary_id) if dictionary_id is not None else None
 
 
 def site_dictionary(session: Session, site: str) -> int | None:
@@ -188,7 +196,10 @@ def train(session: Session, site: str) -> int | None:
         return None
     samples: list[bytes | bytearray | memoryview[int]] = [decode(session, row) for row in rows]
     try:
-        trained = zstandard.train_dictionary(DICTIONARY_SIZE, samples, k=2048, d=6, level=LEVEL)
+        # its zstd id follows the rows' (32768 + id: zstd reserves lower ids): texts packed with it
+        # name it by that id (``storage.textpack``), so no two dictionaries of an archive share one
+        dict_id = 32768 + (session.scalar(select(func.max(CaptureDictionaryRow.id))) or 0) + 1
+        trained = zstandard.train_dictionary(DICTIONARY_SIZE, samples, k=2048, d=6, level=LEVEL, dict_id=dict_id)
     except zstandard.ZstdError:  # samples too alike or too small to learn from: stay without
         return None
     data = trained.as_bytes()
@@ -237,21 +248,25 @@ def compact_batch(
     session: Session, site: str, dictionary_id: int | None, *, after: int = 0, batch: int = 200
 ) -> Compacted:
     """Re-compress up to ``batch`` captures of ``site`` (ids above ``after``) not yet stored with
-    ``TEXT_CODEC`` and ``dictionary_id`` (None: no dictionary); one that would not shrink (and is zstd
-    already) is left as it is."""
+    ``TEXT_CODEC`` and ``dictionary_id`` (None: no dictionary), and their versions' texts with that
+    dictionary; one that would not shrink (and is zstd already) is left as it is."""
     if dictionary_id is None:
         other = CaptureRow.compression != TEXT_CODEC
     else:
         other = (CaptureRow.compression != TEXT_CODEC) | CaptureRow.dictionary_id.is_(None) | (
             CaptureRow.dictionary_id != dictionary_id)
     query = _site_captures(site).where(CaptureRow.id > after, other).order_by(CaptureRow.id).limit(batch)
-    rows = session.scalars(query).all()
+    rows = session.scalars(query.options(selectinload(CaptureRow.version))).all()
     rewritten = before = smaller = 0
     for row in rows:
-        encoded = encode(session, decode(session, row), dictionary_id, _text_of(session, row))
+        text = str(row.version.text)
+        encoded = encode(session, decode(session, row), dictionary_id, text)
         if len(encoded.body) < len(row.body) or row.compression not in {CODEC, TEXT_CODEC}:
             rewritten, before, smaller = rewritten + 1, before + len(row.body), smaller + len(encoded.body)
             row.compression, row.dictionary_id, row.body = encoded.compression, encoded.dictionary_id, encoded.body
+            if dictionary_id is not None and session.get_bind().dialect.name == "sqlite":  # its text too
+                row.version.text = Dictated.of(text, _load(session, dictionary_id))
+                flag_modified(row.version, "text")
     session.flush()
     return Compacted(rows[-1].id if rows else 0, rewritten, before, smaller)
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.content import Content
-from storage.textpack import PackedText
+from storage.textpack import Dictated, PackedText
 from storage.types import COMPRESSION, AwareDateTime
 from storage.vocabulary import CHANGE_KINDS, RUN_OUTCOMES, RunOutcome
 
@@ -101,11 +101,12 @@ class VersionRow(Base):
         back_populates="version", cascade="all, delete-orphan", single_parent=True
     )
 
-    def set_content(self, content: Content, digest: str) -> None:
-        """Store ``content`` (whose fingerprint is ``digest``) as this version's fields."""
+    def set_content(self, content: Content, digest: str, dictionary: Any = None) -> None:
+        """Store ``content`` (whose fingerprint is ``digest``) as this version's fields, its text packed
+        with the zstd ``dictionary`` on SQLite (``storage.textpack``; None: without one)."""
         self.title = content.title
         self.lead = content.lead
-        self.text = content.text
+        self.text = Dictated.of(content.text, dictionary)
         self.author = content.author
         self.category = content.category
         self.published_at = content.published_at
@@ -115,7 +116,7 @@ class VersionRow(Base):
     def content(self) -> Content:
         return Content(
             title=self.title,
-            text=self.text,
+            text=str(self.text),  # never a Dictated: a Content travels
             lead=self.lead,
             author=self.author,
             category=self.category,

@@ -14,7 +14,7 @@ from storage.engine import alembic_config, create_archive_engine
 from storage.readonly import run_query
 from storage.textpack import MAX_TEXT, TextPackError, pack, unpack
 from tests.plugins.archive import fetched
-from tests.test_storage_captures import page
+from tests.test_storage_captures import page, small_training  # noqa: F401 (a fixture)
 
 TEXT = "Đảng bộ tỉnh tổ chức hội nghị quán triệt nghị quyết.\nBan Tuyên giáo báo cáo viên cơ sở."
 EDITED = TEXT.replace("hội nghị", "hội thảo")
@@ -38,8 +38,8 @@ def echo_index(connection: Any) -> tuple[set[int], int, list[str]]:
     return set(lengths), rows // len(lengths), [c["name"] for c in inspect(connection).get_columns("echo_bands")]
 
 
-def texts_in_sql(url: str) -> list[str]:
-    return [row[0] for row in run_query(url, "SELECT tgwatch_text(text) FROM versions ORDER BY id").rows][:4]
+def texts_in_sql(url: str, first: int = 4) -> list[str]:
+    return [row[0] for row in run_query(url, "SELECT tgwatch_text(text) FROM versions ORDER BY id").rows][:first]
 
 
 def codecs(archive: Archive) -> set[str]:
@@ -104,3 +104,29 @@ def test_unpack_is_bounded_and_says_what_is_wrong() -> None:
     bomb = zstandard.ZstdCompressor().compress(bytes(MAX_TEXT + 1))
     with pytest.raises(TextPackError, match="claims"):
         unpack(bomb)
+
+
+def test_texts_packed_with_the_site_dictionary_read_back_everywhere(archive_url: str, small_training: None) -> None:
+    """Once the site has a dictionary, texts are packed with it (the first ones when compaction
+    re-compresses their captures); SQL, the models and a downgrade and upgrade read them back."""
+    words = [f"Đoạn {n}: " + page(n).decode().split("<p>")[-1].split("</p>")[0] for n in range(30)]
+    with Archive.open(archive_url) as archive:
+        for n in range(30):
+            url = f"https://x.vn/bai-{n}"
+            archive.record("s", url, fetched(n, html=page(n), url=url, text=words[n]))
+        assert [archive.article_versions(f"https://x.vn/bai-{n}")[0].content.text for n in range(30)] == words
+        with archive.engine.connect() as connection:
+            packed = list(connection.execute(text("SELECT text FROM versions ORDER BY id")).scalars())
+    assert texts_in_sql(archive_url, 30) == words
+    if archive_url.startswith("sqlite"):  # raw, each frame names the dictionary (the first ones since compaction)
+        assert {zstandard.get_frame_parameters(bytes(p)).dict_id for p in packed} == {32769}
+    engine = create_archive_engine(archive_url)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+        assert list(connection.scalars(text("SELECT text FROM versions ORDER BY id"))) == words
+    engine.dispose()
+    with Archive.open(archive_url) as archive:
+        assert {c.url: c.body for c in archive.iter_captures()} == {f"https://x.vn/bai-{n}": page(n) for n in range(30)}
+    assert texts_in_sql(archive_url, 30) == words

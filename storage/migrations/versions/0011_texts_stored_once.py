@@ -7,8 +7,9 @@ Create Date: 2026-12-06
 A capture's article text is its version's text: every capture is re-compressed as ``zstd+text``
 (``storage.captures``: zstd against the site dictionary's bytes and the version's text), so the
 text is stored once, in ``versions``. On SQLite ``versions.text`` holds the text zstd-packed
-(``storage.textpack``; ``tgwatch_text(text)`` reads it in SQL); PostgreSQL keeps it plain (TOAST
-compresses it) and gets an identity ``tgwatch_text(text)``, so one query reads texts on both.
+with the site's newest dictionary (``storage.textpack``; ``tgwatch_text(text)`` reads it in SQL);
+PostgreSQL keeps it plain (TOAST compresses it) and gets an identity ``tgwatch_text(text)``, so
+one query reads texts on both.
 
 The echo index halves (``storage.shingles``): ``echo_index.signature`` keeps the low 16 bits of
 each MinHash value (truncated here), and ``echo_bands`` holds one 32-bit key per band
@@ -66,6 +67,7 @@ def _recompress(against_text: bool) -> None:
 
     bind = op.get_bind()
     dictionaries = _dictionaries()
+    by_zstd_id = {d.dict_id(): d for d in map(zstandard.ZstdCompressionDict, dictionaries.values())}
     wanted = "zstd+text" if against_text else "zstd"
     query = sa.text("SELECT c.id, c.compression, c.dictionary_id, c.size, c.body, v.text FROM captures c "
                     "JOIN versions v ON v.id = c.version_id WHERE c.compression != :wanted AND c.id > :after "
@@ -76,7 +78,7 @@ def _recompress(against_text: bool) -> None:
         changed = []
         for row in rows:
             site = dictionaries.get(row.dictionary_id, b"") if row.dictionary_id is not None else b""
-            text = unpack(row.text) or ""
+            text = unpack(row.text, by_zstd_id.get) or ""
             raw = _raw(row, site, text)
             if against_text and text:
                 prefix = zstandard.ZstdCompressionDict(site + text.encode("utf-8"),
@@ -93,15 +95,21 @@ def _recompress(against_text: bool) -> None:
 
 
 def _texts(packed: bool) -> None:
-    """SQLite's ``versions.text`` packed (or plain again), ``BATCH`` rows at a time."""
+    """SQLite's ``versions.text`` packed with the site's newest dictionary (or plain again), ``BATCH``
+    rows at a time."""
     from storage.textpack import pack, unpack
 
     bind = op.get_bind()
-    query = sa.text("SELECT id, text FROM versions WHERE typeof(text) = :kind AND id > :after ORDER BY id LIMIT :batch")
+    rows_by_id = {row_id: zstandard.ZstdCompressionDict(data) for row_id, data in _dictionaries().items()}
+    by_zstd_id = {d.dict_id(): d for d in rows_by_id.values()}
+    query = sa.text("SELECT v.id, v.text, (SELECT max(d.id) FROM capture_dictionaries d WHERE d.site = a.site) AS d "
+                    "FROM versions v JOIN articles a ON a.id = v.article_id "
+                    "WHERE typeof(v.text) = :kind AND v.id > :after ORDER BY v.id LIMIT :batch")
     update = sa.text("UPDATE versions SET text = :text WHERE id = :id")
     after = 0
     while rows := bind.execute(query, {"kind": "text" if packed else "blob", "after": after, "batch": BATCH}).all():
-        bind.execute(update, [{"id": row.id, "text": pack(row.text) if packed else unpack(row.text)} for row in rows])
+        bind.execute(update, [{"id": row.id, "text": pack(row.text, rows_by_id.get(row.d)) if packed
+                               else unpack(row.text, by_zstd_id.get)} for row in rows])
         after = rows[-1].id
 
 
@@ -137,14 +145,14 @@ def _echo_index(signature: Any, bands: Any) -> None:
         after = rows[-1].article_id
 
 
-def _full_signature(article_id: int, version: int, _stored: bytes) -> bytes:
+def _full_signature(article_id: int, version: int, by_zstd_id: dict[int, Any]) -> bytes:
     """0010's signature of an indexed version: its full 32-bit MinHash values, from its text."""
     from storage.shingles import minhash_values, shingles
     from storage.textpack import unpack
 
     text = op.get_bind().scalar(sa.text("SELECT text FROM versions WHERE article_id = :a AND version = :v"),
                                 {"a": article_id, "v": version})
-    return bytes(minhash_values(shingles(unpack(text) or "")).astype("<u4").tobytes())
+    return bytes(minhash_values(shingles(unpack(text, by_zstd_id.get) or "")).astype("<u4").tobytes())
 
 
 def _old_bands(sig: bytes) -> list[dict[str, int]]:
@@ -174,7 +182,8 @@ def _u4(stored: bytes) -> Any:
 def downgrade() -> None:
     _recompress(against_text=False)
     _bands_table(sa.BigInteger(), band=True)
-    _echo_index(_full_signature, _old_bands)
+    by_zstd_id = {d.dict_id(): d for d in map(zstandard.ZstdCompressionDict, _dictionaries().values())}
+    _echo_index(lambda article_id, version, _stored: _full_signature(article_id, version, by_zstd_id), _old_bands)
     if op.get_bind().dialect.name == "sqlite":
         _texts(packed=False)
     else:
