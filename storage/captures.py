@@ -37,8 +37,11 @@ TEXT_CODEC = "zstd+text"
 """zstd against the site dictionary's bytes and the version's text (``encode``)."""
 LEVEL = 9
 """zstd level: ~1 ms per 40 KB page with a dictionary; higher levels gain little for 3x the time."""
-TRAIN_AFTER = 128
-"""Captures a site needs before its dictionary is trained (fewer give zstd's trainer too little)."""
+TRAIN_AFTER = 32
+"""Captures a site needs before its dictionary is trained: 32 pages teach zstd a site's chrome as
+well as 256 do (3.0 KB per page either way on ``bench/sitegen.py``'s site; ``compact --retrain``
+learns from more), and each capture stored before it costs a page of the file (9 KB compressed
+alone; its page stays mostly empty once compaction shrinks it)."""
 TRAIN_SAMPLES = 256
 """The newest captures of the site a dictionary is trained on."""
 DICTIONARY_SIZE = 112_640

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import zstandard
 from alembic import command
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, text
@@ -130,3 +131,14 @@ def test_texts_packed_with_the_site_dictionary_read_back_everywhere(archive_url:
     with Archive.open(archive_url) as archive:
         assert {c.url: c.body for c in archive.iter_captures()} == {f"https://x.vn/bai-{n}": page(n) for n in range(30)}
     assert texts_in_sql(archive_url, 30) == words
+
+
+def test_the_readme_edits_query_reads_texts_on_both_backends(archive_url: str) -> None:
+    """The README's "Edits, with the text before and after", as a user runs it with ``tgwatch sql``."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Edits, with the text before and after", 1)[1]
+    sql = block.split("```sql\n", 1)[1].split("```", 1)[0]
+    with Archive.open(archive_url) as archive:
+        fill(archive)
+    result = run_query(archive_url, sql)
+    assert [row[-2:] for row in result.rows] == [(TEXT + " 0", EDITED)]
