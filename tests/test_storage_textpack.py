@@ -107,7 +107,8 @@ def test_unpack_is_bounded_and_says_what_is_wrong() -> None:
         unpack(bomb)
 
 
-def test_texts_packed_with_the_site_dictionary_read_back_everywhere(archive_url: str, small_training: None) -> None:
+@pytest.mark.usefixtures("small_training")
+def test_texts_packed_with_the_site_dictionary_read_back_everywhere(archive_url: str) -> None:
     """Once the site has a dictionary, texts are packed with it (the first ones when compaction
     re-compresses their captures); SQL, the models and a downgrade and upgrade read them back."""
     words = [f"Đoạn {n}: " + page(n).decode().split("<p>")[-1].split("</p>")[0] for n in range(30)]
