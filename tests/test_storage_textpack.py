@@ -143,3 +143,14 @@ def test_the_readme_edits_query_reads_texts_on_both_backends(archive_url: str) -
         fill(archive)
     result = run_query(archive_url, sql)
     assert [row[-2:] for row in result.rows] == [(TEXT + " 0", EDITED)]
+
+
+def test_a_corrupt_text_is_one_marked_row_not_a_failed_query(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    with Archive.open(url) as archive:
+        fill(archive)
+        with archive.writing() as session:
+            bad = b"\x28\xb5\x2f\xfd" + bytes(9)
+            session.execute(text("UPDATE versions SET text = :bad WHERE id = 2"), {"bad": bad})
+    texts = texts_in_sql(url)
+    assert texts[0] == TEXT + " 0" and texts[1].startswith("[tgwatch_text: stored text") and texts[2] == TEXT + " 2"
