@@ -37,7 +37,6 @@ from sqlalchemy.orm import Session
 
 from storage.content import Content, normalise_text
 from storage.models import ArticleRow
-from storage.textpack import PackedText
 from storage.types import AwareDateTime
 
 if TYPE_CHECKING:
@@ -150,7 +149,7 @@ CANDIDATES = 1000
 """Matching articles ranked per query: the newest (highest ids) first."""
 
 _SQLITE = """
-SELECT a.id, a.site, a.url, a.title, a.published_at, v.text
+SELECT a.id, a.site, a.url, a.title, a.published_at, tgwatch_text(v.text) AS text
 FROM (SELECT f.rowid AS id, bm25(articles_fts) AS score FROM articles_fts f {site_join}
       WHERE articles_fts MATCH :query {site} ORDER BY f.rowid DESC LIMIT :candidates) m
 JOIN articles a ON a.id = m.id
@@ -186,7 +185,7 @@ def search(
     else:
         params["query"] = " ".join(tokens)
         sql = _POSTGRESQL.format(site="AND a.site = :site" if site else "")
-    statement = text(sql).columns(published_at=AwareDateTime(), text=PackedText())
+    statement = text(sql).columns(published_at=AwareDateTime())
     with archive.engine.connect() as connection:
         rows = connection.execute(statement, params).all()
     hits = []
