@@ -11,7 +11,7 @@ stored vector: parsing each candidate's text (twice: to filter it, then for ``ts
 0.1 ms per article, 200 ms per query at 20,000 articles. Adding the column rewrites ``articles``
 once; ``ANALYZE`` then gives the planner the new column's word frequencies (with them it walks the
 newest articles for a common word and reads the index for a rare one). SQLite keeps its FTS5 table
-and gets nothing here.
+and gets nothing here. Stored generated columns need PostgreSQL 12 or later.
 """
 
 from __future__ import annotations
