@@ -38,7 +38,9 @@ def _watch(owner: int) -> None:
         while _alive(owner):
             time.sleep(POLL_SECONDS)
     else:
-        select.select([pidfd], [], [])  # readable once the owner has ended
+        waiting = select.poll()
+        waiting.register(pidfd, select.POLLIN)
+        waiting.poll()  # readable once the owner has ended
     os._exit(1)
 
 

@@ -3,6 +3,7 @@
 A ``ProcessPoolExecutor``'s workers wait for work on a pipe they hold both ends of, so they never
 see their owner go; the owner here is a small script starting the pool exactly as a crawl does
 (``ExtractPipeline.start_pool``, from a short-lived thread). Its process tree is read from /proc.
+``crawler.lifeline`` is also checked alone, with a pidfd and with the polling fallback.
 """
 
 from __future__ import annotations
@@ -90,3 +91,33 @@ def test_sigkill_of_the_crawl_ends_its_extraction_workers(start_method: str) -> 
         except ProcessLookupError:
             pass
         owner.wait()
+
+
+WATCHER = """
+import os, sys, time
+if sys.argv[2] == "poll":
+    del os.pidfd_open  # as on a system without pidfds
+from crawler import lifeline
+lifeline.POLL_SECONDS = 0.05
+lifeline.hold(int(sys.argv[1]))
+print("watching", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("how", ["pidfd", "poll"])
+def test_a_held_process_ends_with_its_owner(how: str) -> None:
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(owner.pid), how], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert watcher.stdout is not None and watcher.stdout.readline().strip() == "watching"
+        assert watcher.poll() is None  # alive while its owner is
+        owner.kill()
+        owner.wait()
+        assert watcher.wait(timeout=10) == 1
+    finally:
+        owner.kill()
+        watcher.kill()
+        watcher.wait()
