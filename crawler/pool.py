@@ -4,7 +4,8 @@ Extraction (trafilatura, ~10 ms a page) must not run in the reactor. Workers com
 server (``TGWATCH_EXTRACT_START_METHOD``): forking the crawling process itself, which has threads,
 is unsafe. The fork server imports the extractor once and every worker is forked from it already
 warm. One pool per process serves every crawler of the process (``tgwatch crawl`` of several sites,
-the demo's three crawls, ``tgwatch reextract``) until the process exits.
+the demo's three crawls, ``tgwatch reextract``) until the process exits, and its workers exit with
+the process, however it ends (``crawler.lifeline``: a crawl killed with SIGKILL leaves none behind).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import multiprocessing
+import os
 import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,7 +21,7 @@ from typing import TypeVar
 
 from scrapy.utils.asyncio import is_asyncio_available, run_in_thread
 
-from crawler.worker import warm_up
+from crawler.worker import start_worker, warm_up
 
 T = TypeVar("T")
 
@@ -51,7 +53,8 @@ def extraction_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
             context = multiprocessing.get_context(start_method)
             if start_method == "forkserver":
                 context.set_forkserver_preload(forkserver_preload())
-            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=warm_up)
+            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker,
+                                       initargs=(os.getpid(),))
             for _ in range(workers):  # start the workers now, while the first pages download
                 pool.submit(warm_up)
             _pools[key] = pool

@@ -16,6 +16,7 @@ from datetime import datetime
 from crawler.extract import Article, NoArticle, read_article
 from crawler.extract.decode import decode_html, looks_binary
 from crawler.items import Page
+from crawler.lifeline import hold
 from crawler.profiles import SiteProfile
 from storage.observation import Capture, Failed, Fetched, Gone, Observation
 
@@ -82,3 +83,10 @@ def failed_reading(exc: BaseException, fetched_at: datetime) -> Reading:
 def warm_up() -> None:
     """Import the extractor once per worker, before the first page arrives."""
     import crawler.extract  # noqa: F401
+
+
+def start_worker(owner: int) -> None:
+    """A pool worker's initializer: end with ``owner``, the process whose pool it is
+    (``crawler.lifeline``), and warm up."""
+    hold(owner)
+    warm_up()

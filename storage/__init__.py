@@ -25,7 +25,8 @@ Relations for plain SQL (names and meanings are a contract; more columns may app
   interrupted), counts ``pages, new, edited, unchanged, removed, restored, failed``, ``error``,
   ``pid``.
 - ``articles_fts`` (SQLite only): contentless FTS5 (``detail=none``), rowid = article id. On
-  PostgreSQL ``to_tsvector('simple', search_text)`` is GIN-indexed.
+  PostgreSQL ``articles.search_vector`` (generated: ``to_tsvector('simple', search_text)``) is
+  GIN-indexed.
 
 Times: SQLite stores ISO 8601 text always at +07:00 (so text order is time order);
 PostgreSQL ``timestamptz``. Python always gets aware datetimes at +07:00.

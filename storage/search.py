@@ -5,20 +5,26 @@ and "dang" must find "Đảng". ``record`` and ``rederive`` index the folded tit
 and category of the latest version (``index_article``), in the same transaction. On SQLite that
 text goes only into the FTS5 table ``articles_fts`` (contentless, ``detail=none``: the words'
 rowids and nothing else, so the text is not stored a second and third time; migration 0010); on
-PostgreSQL into ``articles.search_text``, GIN-indexed over ``to_tsvector('simple', search_text)``
-(``search_text`` is empty on SQLite). Plain SQL can use either::
+PostgreSQL into ``articles.search_text``, whose words PostgreSQL keeps in the generated column
+``search_vector`` (``to_tsvector('simple', search_text)``, GIN-indexed; migration 0011), so a query
+neither parses text to filter nor to rank (``search_text`` is empty on SQLite). Plain SQL can use
+either::
 
     SELECT a.* FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
     WHERE articles_fts MATCH 'tuyen giao';                                  -- SQLite
     SELECT * FROM articles                                                  -- PostgreSQL
-    WHERE to_tsvector('simple', search_text) @@ plainto_tsquery('simple', 'tuyen giao');
+    WHERE search_vector @@ plainto_tsquery('simple', 'tuyen giao');
 
 A contentless FTS5 table forgets an article's old words only when told them: ``index_article``
 deletes the previous version's entry by recomputing its text with ``search_text``. A change to
 ``search_text`` or ``fold`` must therefore come with a migration that rebuilds ``articles_fts``.
 
 Ranking: only the newest ``CANDIDATES`` matching articles are ranked (bm25 / ts_rank), so a query
-whose words are in every report costs the same at 1,000 or 100,000 articles.
+whose words are in every report costs the same at 1,000 or 100,000 articles: PostgreSQL walks the
+primary key backwards and stops at the ``CANDIDATES``-th match (or, for rare words, reads the GIN
+index's few matches). The candidates are picked by id alone and ranked after the ``LIMIT``: a
+planner without statistics (a fresh bulk load) reads every match, and ``ts_rank`` of several words
+costs ~10 µs an article. Only the best ``limit`` then fetch their latest version's text.
 
 Snippets are cut from the original text, not the folded one: folding maps each character to at
 most one, so positions found in the folded text point into the original.
@@ -57,16 +63,23 @@ def fold_char(char: str) -> str:
 
 class _FoldTable(dict[int, str]):
     """``str.translate`` table computing ``fold_char`` on first sight of a character (cached below
-    U+3000: Vietnamese and every Latin letter, so hostile text cannot grow the cache unbounded)."""
+    U+3000: Vietnamese and every Latin letter, so hostile text cannot grow the cache unbounded);
+    ``blank`` stands in for a character that folds to nothing."""
+
+    def __init__(self, blank: str = "") -> None:
+        super().__init__()
+        self.blank = blank
 
     def __missing__(self, code: int) -> str:
-        folded = fold_char(chr(code))
+        folded = fold_char(chr(code)) or self.blank
         if code < 0x3000:
             self[code] = folded
         return folded
 
 
 _FOLD = _FoldTable()
+_FOLD_IN_PLACE = _FoldTable(blank=" ")
+"""Folds one character to exactly one: positions in the folded text are positions in the original."""
 
 
 def fold(value: str) -> str:
@@ -116,7 +129,7 @@ def _tokens(words: str) -> list[str]:
 def snippet_spans(body: str, tokens: list[str], width: int = 200) -> list[tuple[str, bool]]:
     """About ``width`` characters of ``body`` around the first hit, as (text, is_hit) spans."""
     body = normalise_text(body).replace("\n", " ")
-    folded = "".join(fold_char(c) or " " for c in body)  # same length as body
+    folded = body.translate(_FOLD_IN_PLACE)  # same length as body
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, tokens)) + r")\b")
     first = pattern.search(folded)
     start = 0 if first is None else max(0, first.start() - width // 3)
@@ -150,22 +163,25 @@ CANDIDATES = 1000
 
 _SQLITE = """
 SELECT a.id, a.site, a.url, a.title, a.published_at, tgwatch_text(v.text) AS text
-FROM (SELECT f.rowid AS id, bm25(articles_fts) AS score FROM articles_fts f {site_join}
-      WHERE articles_fts MATCH :query {site} ORDER BY f.rowid DESC LIMIT :candidates) m
+FROM (SELECT id, score FROM (
+        SELECT f.rowid AS id, bm25(articles_fts) AS score FROM articles_fts f {site_join}
+        WHERE articles_fts MATCH :query {site} ORDER BY f.rowid DESC LIMIT :candidates)
+      ORDER BY score, id DESC LIMIT :limit) m
 JOIN articles a ON a.id = m.id
 JOIN versions v ON v.article_id = a.id AND v.version = a.current_version
-ORDER BY m.score, a.id DESC LIMIT :limit
+ORDER BY m.score, a.id DESC
 """
 _POSTGRESQL = """
-SELECT a.id, a.site, a.url, a.title, a.published_at, v.text
-FROM (SELECT id, search_text FROM articles a
-      WHERE to_tsvector('simple', a.search_text) @@ plainto_tsquery('simple', :query) {site}
-      ORDER BY a.id DESC LIMIT :candidates) m
-JOIN articles a ON a.id = m.id
-JOIN versions v ON v.article_id = a.id AND v.version = a.current_version
-ORDER BY ts_rank(to_tsvector('simple', m.search_text), plainto_tsquery('simple', :query)) DESC,
-         a.id DESC
-LIMIT :limit
+SELECT m.id, m.site, m.url, m.title, m.published_at, v.text
+FROM (SELECT a.id, a.site, a.url, a.title, a.published_at, a.current_version,
+             ts_rank(a.search_vector, plainto_tsquery('simple', :query)) AS score
+      FROM (SELECT id FROM articles a
+            WHERE a.search_vector @@ plainto_tsquery('simple', :query) {site}
+            ORDER BY a.id DESC LIMIT :candidates) c
+      JOIN articles a ON a.id = c.id
+      ORDER BY score DESC, a.id DESC LIMIT :limit) m
+JOIN versions v ON v.article_id = m.id AND v.version = m.current_version
+ORDER BY m.score DESC, m.id DESC
 """
 
 

@@ -11,7 +11,7 @@ report is J ≈ 0.33), 0.006 at J = 0.01 (unrelated reports).
 Stored, each MinHash value keeps its low ``VALUE_BITS`` bits (two different values agree by
 chance once in 65,536: an estimate off by 0.00002) and a band is one 32-bit key (its two values,
 mixed with the band number so that equal values in different bands do not meet): half the bytes
-of full values and 64-bit buckets, for the same candidates (migration ``0011``).
+of full values and 64-bit buckets, for the same candidates (migration ``0012``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ zstd dictionary id), and every connection tgwatch opens, the read-only ones of `
 and ``tgwatch serve`` included, has the SQL function ``tgwatch_text(x)`` that gives the plain text
 back, finding the dictionary in ``capture_dictionaries`` (plain text it returns unchanged).
 PostgreSQL keeps the text plain (TOAST compresses it) and has an identity ``tgwatch_text``
-(migration ``0011``), so one query reads texts on both backends. Models read through that
+(migration ``0012``), so one query reads texts on both backends. Models read through that
 function (``PackedText.column_expression``) and write plain ``str``, or a ``Dictated`` one naming
 the dictionary to pack it with.
 """

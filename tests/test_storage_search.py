@@ -86,8 +86,7 @@ def test_folded_text_is_queryable_in_sql(searchable: Archive, archive_url: str) 
         sql = ("SELECT a.url FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
                "WHERE articles_fts MATCH 'tuyen giao'")
     else:
-        sql = ("SELECT url FROM articles WHERE to_tsvector('simple', search_text) "
-               "@@ plainto_tsquery('simple', 'tuyen giao')")
+        sql = "SELECT url FROM articles WHERE search_vector @@ plainto_tsquery('simple', 'tuyen giao')"
     assert run_query(archive_url, sql).rows == [(A1,)]
     if searchable.backend == "sqlite":  # the folded text is in the index only: stored once
         words = "SELECT a.url FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid " \
@@ -154,3 +153,38 @@ def test_an_archive_upgraded_from_0008_is_searchable(archive_url: str) -> None:
         archive.record("s", "https://x.vn/7", fetched(5, title="Đảng bộ", text="Kinh tế tăng trưởng.", lead=None,
                                                       author=None, category=None))
         assert archive.search("tuyen giao") == [] and _urls(archive.search("kinh te")) == ["https://x.vn/7"]
+
+
+def _migrate(archive_url: str, revision: str) -> None:
+    from alembic import command
+
+    from storage.engine import alembic_config, create_archive_engine
+
+    engine = create_archive_engine(archive_url)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    engine.dispose()
+
+
+def test_search_vector_migrates_down_and_up(searchable: Archive, archive_url: str) -> None:
+    """0011 stores the words (PostgreSQL); down to 0010 the expression index is back, and up again
+    the vector is generated for the articles recorded meanwhile."""
+    searchable.close()
+    _migrate(archive_url, "0010")
+    if searchable.backend == "postgresql":
+        columns = run_query(archive_url, "SELECT column_name FROM information_schema.columns "
+                                         "WHERE table_schema = current_schema() AND table_name = 'articles'")
+        assert ("search_vector",) not in columns.rows
+        index = run_query(archive_url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_search' "
+                                       "AND schemaname = current_schema()")
+        assert "to_tsvector('simple'::regconfig, search_text)" in index.rows[0][0]
+    with Archive.open(archive_url) as archive:
+        assert _urls(archive.search("tuyen giao")) == [A1]
+        archive.record("other", "https://y.vn/4", fetched(5, title="Tuyên giáo cơ sở", lead=None, text="Hội nghị."))
+        assert _urls(archive.search("tuyen giao")) == [A1, "https://y.vn/4"]
+        if archive.backend == "postgresql":
+            index = run_query(archive_url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_search' "
+                                           "AND schemaname = current_schema()")
+            assert index.rows[0][0].endswith("USING gin (search_vector)")

@@ -1,4 +1,4 @@
-"""Texts stored once (migration 0011): packed on SQLite, read as plain text in SQL and by the models."""
+"""Texts stored once (migration 0012): packed on SQLite, read as plain text in SQL and by the models."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_texts_read_plain_in_sql_and_models(archive_url: str) -> None:
     assert texts_in_sql(archive_url) == [TEXT + " 0", TEXT + " 1", TEXT + " 2", EDITED]
 
 
-def test_migration_0011_upgrades_and_downgrades(archive_url: str) -> None:
+def test_migration_0012_upgrades_and_downgrades(archive_url: str) -> None:
     with Archive.open(archive_url) as archive:
         fill(archive)
         bodies = {c.url: c.body for c in archive.iter_captures()}
@@ -69,11 +69,11 @@ def test_migration_0011_upgrades_and_downgrades(archive_url: str) -> None:
     with engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.downgrade(config, "0010")
+        command.downgrade(config, "0011")
         assert set(connection.scalars(text("SELECT compression FROM captures"))) == {"zstd"}
         plain = list(connection.scalars(text("SELECT text FROM versions ORDER BY id")))
         assert plain[:4] == [TEXT + " 0", TEXT + " 1", TEXT + " 2", EDITED]  # plain str on both backends
-        assert echo_index(connection) == ({512}, 64, ["bucket", "band", "article_id"])  # 0010's, from the text
+        assert echo_index(connection) == ({512}, 64, ["bucket", "band", "article_id"])  # 0011's (as 0010 made it), from the text
     engine.dispose()
     with Archive.open(archive_url) as archive:  # upgraded again on open
         assert codecs(archive) == {"zstd+text"}
@@ -126,7 +126,7 @@ def test_texts_packed_with_the_site_dictionary_read_back_everywhere(archive_url:
     with engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.downgrade(config, "0010")
+        command.downgrade(config, "0011")
         assert list(connection.scalars(text("SELECT text FROM versions ORDER BY id"))) == words
     engine.dispose()
     with Archive.open(archive_url) as archive:

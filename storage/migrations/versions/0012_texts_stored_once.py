@@ -1,7 +1,7 @@
 """Texts stored once: captures compressed against their version's text; SQLite's texts packed.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06
 
 A capture's article text is its version's text: every capture is re-compressed as ``zstd+text``
@@ -17,7 +17,7 @@ each MinHash value (truncated here), and ``echo_bands`` holds one 32-bit key per
 the signatures. The same articles share a band as before (but for one chance in 2**32).
 
 Downgrade: texts plain again, captures back to ``zstd`` (0010's codec), and the echo index of
-0010 recomputed from each indexed version's text (full 32-bit signatures, 64-bit buckets).
+0010 and 0011 recomputed from each indexed version's text (full 32-bit signatures, 64-bit buckets).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ import sqlalchemy as sa
 import zstandard
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0010"
+revision: str = "0012"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -45,7 +45,7 @@ def _dictionaries() -> dict[int, bytes]:
 
 
 def _raw(row: Any, site: bytes, text: str) -> bytes:
-    """A capture's bytes, whatever its codec (0011's or an older one)."""
+    """A capture's bytes, whatever its codec (0012's or an older one)."""
     body = bytes(row.body)
     if row.compression in {"", "none"}:
         return body[: row.size]
@@ -114,7 +114,7 @@ def _texts(packed: bool) -> None:
 
 
 def _bands_table(key: sa.types.TypeEngine[int], band: bool) -> None:
-    """``echo_bands`` made anew (empty): 0011's ``(bucket, article_id)`` or 0010's ``(bucket, band, article_id)``."""
+    """``echo_bands`` made anew (empty): 0012's ``(bucket, article_id)`` or 0010's ``(bucket, band, article_id)``."""
     op.drop_table("echo_bands")
     columns = [sa.Column("bucket", key, nullable=False)]
     if band:
