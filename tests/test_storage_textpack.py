@@ -73,7 +73,7 @@ def test_migration_0012_upgrades_and_downgrades(archive_url: str) -> None:
         assert set(connection.scalars(text("SELECT compression FROM captures"))) == {"zstd"}
         plain = list(connection.scalars(text("SELECT text FROM versions ORDER BY id")))
         assert plain[:4] == [TEXT + " 0", TEXT + " 1", TEXT + " 2", EDITED]  # plain str on both backends
-        assert echo_index(connection) == ({512}, 64, ["bucket", "band", "article_id"])  # 0011's (as 0010 made it), from the text
+        assert echo_index(connection) == ({512}, 64, ["bucket", "band", "article_id"])  # 0011's, from the texts
     engine.dispose()
     with Archive.open(archive_url) as archive:  # upgraded again on open
         assert codecs(archive) == {"zstd+text"}
