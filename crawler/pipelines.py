@@ -2,8 +2,9 @@
 
 ``ExtractPipeline`` runs ``crawler.worker.read_page`` (the one read-a-page path) in a process
 pool (TGWATCH_EXTRACT_WORKERS) so the reactor keeps downloading while the other core extracts;
-``RecordPipeline`` hands the observation to ``Archive.record`` on one writer thread (one
-transaction per observation) and counts the verdicts in the crawl stats (``tgwatch/verdict/<verdict>``).
+``RecordPipeline`` gathers observations into batches (``TGWATCH_RECORD_BATCH``) that one writer
+thread records with ``Archive.record_batch`` (one transaction per batch, a savepoint per
+observation), and counts the verdicts in the crawl stats (``tgwatch/verdict/<verdict>``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import logging
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.asyncio import run_in_thread, sleep
@@ -21,6 +23,7 @@ from crawler.extensions import ArchiveRun
 from crawler.items import ArticleCheck, Page
 from crawler.pool import discard_pool, extraction_pool, wait_for
 from crawler.worker import Reading, failed_reading, read_page
+from storage.archive import Archive, Entry
 from storage.errors import ArchiveError
 from storage.observation import Failed, Gone, Observation, Verdict
 
@@ -32,6 +35,19 @@ if TYPE_CHECKING:
     from crawler.profiles import SiteProfile
 
 logger = logging.getLogger(__name__)
+
+
+
+class Timer(Protocol):
+    """What ``reactor.callLater`` returns, as far as ``Batches`` uses it."""
+
+    def active(self) -> bool: ...
+
+    def cancel(self) -> None: ...
+
+
+CallLater = Callable[..., Timer]
+"""``reactor.callLater(seconds, function)``."""
 
 class ExtractPipeline:
     """Turns a fetched page into ``Fetched`` (an article), ``Gone("soft-404")`` or a failed check."""
@@ -62,17 +78,17 @@ class ExtractPipeline:
         """``read_page`` in a worker; a pool broken by a dead worker is replaced once."""
         at, known = item.fetched_at, item.known
         if self.pool is None:
-            return await run_in_thread(read_page, page, profile, fetched_at=at, known=known)
+            return await run_in_thread(read_page, page, profile, fetched_at=at, known=known, ahead=True)
         pool = await wait_for(self.pool)
         try:
-            return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known))
+            return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known, ahead=True))
         except BrokenProcessPool:
             logger.warning("an extraction worker died; starting new workers")
             discard_pool(pool)
             if self.pool.done() and self.pool.result() is pool:
                 self.start_pool()
             pool = await wait_for(self.pool)
-            return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known))
+            return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known, ahead=True))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleCheck) or item.observation is not None or item.page is None:
@@ -90,18 +106,73 @@ class ExtractPipeline:
         return item
 
 
+class Batches:
+    """Observations waiting to be recorded, written a batch at a time by one writer thread.
+
+    A batch goes when it holds ``size`` observations, or ``wait`` seconds after its first one
+    came (``call_later``: the reactor's), or at ``close``. Called from the reactor thread only;
+    each observation's outcome (``Archive.record_batch``) comes back on its own future.
+    """
+
+    def __init__(self, archive: Archive, size: int, wait: float, call_later: CallLater) -> None:
+        self.archive = archive
+        self.size = max(1, size)
+        self.wait = wait
+        self.call_later = call_later
+        self.pending: list[tuple[Entry, Future[Verdict]]] = []
+        self.timer: Timer | None = None
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="tgwatch-record")
+
+    def submit(self, entry: Entry) -> Future[Verdict]:
+        future: Future[Verdict] = Future()
+        self.pending.append((entry, future))
+        if len(self.pending) >= self.size:
+            self.flush()
+        elif self.timer is None:
+            self.timer = self.call_later(self.wait, self.flush)
+        return future
+
+    def flush(self) -> None:
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.timer = None
+        batch, self.pending = self.pending, []
+        if batch:
+            self.writer.submit(self.write, batch)
+
+    def write(self, batch: list[tuple[Entry, Future[Verdict]]]) -> None:
+        """In the writer thread."""
+        try:
+            outcomes = self.archive.record_batch([entry for entry, _ in batch])
+        except Exception as exc:  # a bug, or the archive gone mid-batch: none was recorded
+            outcomes = [exc] * len(batch)
+        for (_, future), outcome in zip(batch, outcomes):
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def close(self) -> None:
+        """Write what is pending and wait for the writer."""
+        self.flush()
+        self.writer.shutdown(wait=True)
+
+
 class RecordPipeline:
-    """Records each observation with ``Archive.record`` (one transaction) on one writer thread.
+    """Records each observation, whole or not at all, in batches on one writer thread (``Batches``).
 
     One thread per crawler: SQLite takes one writer at a time anyway, and a single writer never
-    waits on the busy timeout behind its own siblings.
+    waits on the busy timeout behind its own siblings. A batch is one transaction: one commit for
+    many observations instead of one each.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.retry_for = crawler.settings.getfloat("TGWATCH_RECORD_RETRY")
+        self.batch = crawler.settings.getint("TGWATCH_RECORD_BATCH")
+        self.batch_wait = crawler.settings.getfloat("TGWATCH_RECORD_BATCH_WAIT")
         self.run: ArchiveRun | None = None
-        self.writer: ThreadPoolExecutor | None = None
+        self.batches: Batches | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -111,23 +182,26 @@ class RecordPipeline:
 
     def open_spider(self) -> None:
         self.run = self.crawler.get_extension(ArchiveRun)
-        self.writer = ThreadPoolExecutor(1, thread_name_prefix="tgwatch-record")
+        assert self.run is not None
+        from twisted.internet import reactor  # the one Scrapy installed (imported earlier, it would install one)
+
+        self.batches = Batches(self.run.archive, self.batch, self.batch_wait, reactor.callLater)  # type: ignore[attr-defined,unused-ignore]
 
     def close_spider(self) -> None:
-        if self.writer is not None:
-            self.writer.shutdown(wait=True)
+        if self.batches is not None:
+            self.batches.close()
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleCheck) or item.observation is None:
             return item
-        assert self.run is not None and self.writer is not None
-        archive, run_id = self.run.archive, item.run_id if item.run_id is not None else self.run.run_id
+        assert self.run is not None and self.batches is not None
+        run_id = item.run_id if item.run_id is not None else self.run.run_id
+        entry = Entry(item.site, item.url, item.observation, run_id)
         deadline = time.monotonic() + self.retry_for
         wait = 0.5
         while True:
-            future = self.writer.submit(archive.record, item.site, item.url, item.observation, run_id=run_id)
             try:
-                verdict = await wait_for(future)
+                verdict = await wait_for(self.batches.submit(entry))
                 break
             except ArchiveError as exc:
                 self.crawler.stats.inc_value("tgwatch/record_errors")

@@ -86,10 +86,12 @@ _FTS_DELETE = text("INSERT INTO articles_fts(articles_fts, rowid, search_text) V
 _FTS_INSERT = text("INSERT INTO articles_fts(rowid, search_text) VALUES (:id, :text)")
 
 
-def index_article(session: Session, article: ArticleRow, content: Content, previous: Content | None) -> None:
+def index_article(session: Session, article: ArticleRow, content: Content, previous: Content | None,
+                  folded: str | None = None) -> None:
     """Make ``content`` the article's searchable text, replacing ``previous`` (what was indexed:
-    its latest version until now; None for a new article). The article must have its id."""
-    folded = search_text(content)
+    its latest version until now; None for a new article). The article must have its id.
+    ``folded``: ``search_text(content)`` computed ahead (``storage.derived``)."""
+    folded = search_text(content) if folded is None else folded
     if session.get_bind().dialect.name != "sqlite":
         article.search_text = folded
         return

@@ -44,12 +44,17 @@ def shingles(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-@lru_cache(maxsize=1)
-def _minhash() -> Any:
-    """datasketch's ``MinHash``. Its numpy must not start BLAS threads: OpenBLAS reserves a buffer per
-    core at import, which under a crawl child's address-space limit ends the process (no exception)."""
+def quiet_blas() -> None:
+    """Before numpy is imported: no BLAS threads. OpenBLAS reserves a buffer per core at import,
+    which under a crawl child's address-space limit ends the process (no exception)."""
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
+
+
+@lru_cache(maxsize=1)
+def _minhash() -> Any:
+    """datasketch's ``MinHash`` (its numpy without BLAS threads: ``quiet_blas``)."""
+    quiet_blas()
     from datasketch import MinHash
 
     return MinHash
@@ -59,6 +64,11 @@ def _minhash() -> Any:
 def _permutations() -> Any:
     MinHash = _minhash()
     return MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme=SCHEME).permutations
+
+
+def warm() -> None:
+    """Load datasketch and the permutations now (an extraction worker, before its first page)."""
+    _permutations()
 
 
 def signature(found: frozenset[str]) -> bytes:
