@@ -10,6 +10,7 @@ observation), and counts the verdicts in the crawl stats (``tgwatch/verdict/<ver
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -48,6 +49,11 @@ class Timer(Protocol):
 
 CallLater = Callable[..., Timer]
 """``reactor.callLater(seconds, function)``."""
+
+SWITCH_INTERVAL = 0.0005
+"""Seconds the writer thread may hold the GIL while the reactor thread waits for it (Python's default
+is 0.005). The reactor gives the GIL up at every socket call; with the default it then waited up to
+5 ms for the recording thread each time, many times a page."""
 
 class ExtractPipeline:
     """Turns a fetched page into ``Fetched`` (an article), ``Gone("soft-404")`` or a failed check."""
@@ -185,6 +191,7 @@ class RecordPipeline:
         assert self.run is not None
         from twisted.internet import reactor  # the one Scrapy installed (imported earlier, it would install one)
 
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self.batches = Batches(self.run.archive, self.batch, self.batch_wait, reactor.callLater)  # type: ignore[attr-defined,unused-ignore]
 
     def close_spider(self) -> None:

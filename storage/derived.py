@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from storage.content import Content
-from storage.search import search_text
+from storage.content import Content, fingerprint
+from storage.search import normalised_search_text
 from storage.shingles import shingles, signature
 from storage.types import in_vn
 
@@ -59,11 +59,11 @@ class Derived:
 
 def derive(content: Content) -> Derived:
     """Everything recording derives from ``content``, as recording itself would compute it."""
-    content = pinned(content)
-    if content.is_empty():
+    normalised = pinned(content).normalised()  # once, for all three
+    if not normalised.title or not normalised.text:  # ``Content.is_empty``
         return Derived(True, "", "", None)
     try:
         echo: EchoEntry | None = echo_of(content.text)
     except (ImportError, MemoryError):  # recording will try again, and log it
         echo = None
-    return Derived(False, content.fingerprint(), search_text(content), echo)
+    return Derived(False, fingerprint(normalised), normalised_search_text(normalised), echo)

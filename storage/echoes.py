@@ -69,10 +69,11 @@ class Echo:
 
 
 def index_version(session: Session, article: ArticleRow, content: Content, at: datetime,
-                  echo: EchoEntry | None = None) -> int:
+                  echo: EchoEntry | None = None, *, new: bool = False) -> int:
     """Index ``article``'s new version and (re-)judge its echoes; the number of echoes it has now.
 
-    ``echo``: the text's entry computed ahead (``storage.derived``), or None to compute it here."""
+    ``echo``: the text's entry computed ahead (``storage.derived``), or None to compute it here.
+    ``new``: the article was created in this transaction, so the index cannot hold it yet."""
     if echo is None:
         try:
             echo = echo_of(content.text)
@@ -81,7 +82,7 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
                            article.url, type(exc).__name__, exc_info=True)
             return 0
     sig, size = echo.signature, echo.shingles
-    entry = session.get(EchoIndexRow, article.id)
+    entry = None if new else session.get(EchoIndexRow, article.id)
     if entry is not None:  # a later version: its old bands and pairs go (core statements: no ORM sync)
         plain = {"synchronize_session": False}
         if entry.signature is not None:  # its bands, found by the primary key (no index by article)

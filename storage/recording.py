@@ -106,7 +106,7 @@ def _new(session: Session, site: str, url: str, obs: Fetched, run_id: int | None
     _add_version(session, article, 1, obs, content, digest)
     index_article(session, article, content, None, obs.derived.search_text if obs.derived else None)
     _change(session, article, "new", at, run_id, None, 1)
-    index_version(session, article, content, at, obs.derived.echo if obs.derived else None)
+    index_version(session, article, content, at, obs.derived.echo if obs.derived else None, new=True)
     return Verdict.NEW
 
 

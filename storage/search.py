@@ -76,7 +76,11 @@ def fold(value: str) -> str:
 
 def search_text(content: Content) -> str:
     """The folded text of one version: what ``articles_fts`` (or ``articles.search_text``) indexes."""
-    n = content.normalised()
+    return normalised_search_text(content.normalised())
+
+
+def normalised_search_text(n: Content) -> str:
+    """``search_text`` of a content already normalised (``Content.normalised``)."""
     lead = n.lead if n.lead and n.lead not in n.text else None  # the text usually starts with it
     parts = [n.title, lead, n.text, n.author, n.category]
     return fold("\n".join(p for p in parts if p))
