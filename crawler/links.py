@@ -10,18 +10,17 @@ reading when it has enough (``TGWATCH_LISTING_LINKS``).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from scrapy.linkextractors import IGNORED_EXTENSIONS
+from scrapy.utils.url import url_has_any_extension
 from w3lib.url import safe_url_string
 
 SLICE = 64 * 1024
 """Characters of the page fed to the parser at a time."""
 
-_EXTENSIONS = tuple(sorted({f".{e}" for e in IGNORED_EXTENSIONS}))
-"""For one ``str.endswith`` of the lower-case path: Scrapy's ``url_has_any_extension`` without its
-loop over ~90 extensions for every link of a listing."""
+_EXTENSIONS = {f".{e}" for e in IGNORED_EXTENSIONS}
 
 
 def iter_links(text: str, base_url: str) -> Iterator[str]:
@@ -44,10 +43,9 @@ def iter_links(text: str, base_url: str) -> Iterator[str]:
                 base = urljoin(base_url, href.strip())
                 continue
             url = safe_url_string(urljoin(base, href.strip()))
-            if url in seen:
+            if url in seen or urlsplit(url).scheme not in ("http", "https"):
                 continue
-            parts = urlparse(url)
-            if parts.scheme not in ("http", "https") or parts.path.lower().endswith(_EXTENSIONS):
+            if url_has_any_extension(url, _EXTENSIONS):
                 continue
             seen.add(url)
             yield url
