@@ -7,7 +7,8 @@ Stages (``--stages``, all by default), each against its baseline measured in the
 
   a  bare Scrapy fetching every listing and article page, nothing else (baseline of b)
   b  ``tgwatch crawl`` of the whole site, politeness off, caps lifted: N articles, N versions
-  c  bare Scrapy conditional re-check (If-None-Match, If-Modified-Since) of every article (baseline of d)
+  c  bare Scrapy: every listing page, and a conditional request (If-None-Match, If-Modified-Since)
+     for every article: the URLs ``--recheck all`` fetches (baseline of d)
   d  ``tgwatch crawl --recheck all``, site unchanged: 0 versions added
   e  v2 served, ``--recheck all``: exactly the edited articles flagged ``edited``, no other version
   f  archive bytes per article version (the SQLite file after a checkpoint; dbstat per table)
@@ -123,22 +124,21 @@ def run_child(server: SiteProcess, command: list[str], log: Path, *, stop_when: 
 
 
 # --- the bare spider (a child process: ``python -m bench.scale --bare URLS``) ---------------------
-def bare_main(urls_file: Path, validators_file: Path | None, conditional: bool) -> None:
-    """Fetch the URLs of ``urls_file`` with Scrapy and nothing else; keep (or send) their validators."""
+def bare_main(urls_file: Path, validators_file: Path) -> None:
+    """Fetch the URLs of ``urls_file`` (``[url, conditional]`` pairs) with Scrapy and nothing else;
+    a conditional one carries the validators ``validators_file`` holds for it, the others' are kept there."""
     from scrapy import Request, Spider
     from scrapy.crawler import CrawlerProcess
     from scrapy.http import Response
 
-    urls: list[str] = json.loads(urls_file.read_text())
-    known: dict[str, list[str | None]] = (json.loads(validators_file.read_text())
-                                          if conditional and validators_file else {})
-    seen: dict[str, list[str | None]] = {}
+    urls: list[tuple[str, bool]] = json.loads(urls_file.read_text())
+    known: dict[str, list[str | None]] = json.loads(validators_file.read_text()) if validators_file.exists() else {}
 
     class Bare(Spider):
         name = "bare"
 
         async def start(self) -> Any:
-            for url in urls:
+            for url, conditional in urls:
                 headers = {}
                 if conditional and url in known:
                     etag, modified = known[url]
@@ -147,16 +147,15 @@ def bare_main(urls_file: Path, validators_file: Path | None, conditional: bool) 
                               meta={"handle_httpstatus_list": [304]})
 
         def parse(self, response: Response) -> Iterator[Any]:
-            if not conditional:
-                seen[response.url] = [response.headers.get(h, b"").decode() or None
-                                      for h in (b"ETag", b"Last-Modified")]
+            if response.status == 200:
+                known[response.url] = [response.headers.get(h, b"").decode() or None
+                                       for h in (b"ETag", b"Last-Modified")]
             return iter(())
 
     process = CrawlerProcess(BARE)
     process.crawl(Bare)
     process.start()
-    if validators_file is not None and not conditional:
-        validators_file.write_text(json.dumps(seen))
+    validators_file.write_text(json.dumps(known))
 
 
 # --- the archive ---------------------------------------------------------------------------------
@@ -212,14 +211,14 @@ class Bench:
             self.check(f"tgwatch crawl {' '.join(args)} exited {run.returncode} (see {log})", False)
         return run
 
-    def bare(self, urls: list[str], *, conditional: bool) -> Run:
+    def bare(self, urls: list[tuple[str, bool]]) -> Run:
+        """The bare spider on ``(url, conditional)`` pairs."""
         urls_file = self.directory / "urls.json"
         urls_file.write_text(json.dumps(urls))
         command = [sys.executable, "-m", "bench.scale", "--bare", str(urls_file),
                    "--validators", str(self.directory / "validators.json")]
         self.logs += 1
-        return run_child(self.server, command + (["--conditional"] if conditional else []),
-                         self.directory / f"crawl-{self.logs}.log")
+        return run_child(self.server, command, self.directory / f"crawl-{self.logs}.log")
 
     def article_urls(self) -> list[str]:
         return [self.server.url + self.site.path(i) for i in range(self.site.articles)]
@@ -247,8 +246,9 @@ class Bench:
 
     # --- stages ------------------------------------------------------------------------------------
     def stage_a(self) -> None:
-        self.show("a bare first fetch", self.bare(self.listing_urls() + self.article_urls(), conditional=False),
-                  ours=False)
+        (self.directory / "validators.json").unlink(missing_ok=True)
+        urls = [(url, False) for url in self.listing_urls() + self.article_urls()]
+        self.show("a bare first fetch", self.bare(urls), ours=False)
 
     def stage_b(self) -> None:
         run = self.tgwatch(self.db, "--recheck", "none")
@@ -259,7 +259,9 @@ class Bench:
                    articles == versions == self.site.articles)
 
     def stage_c(self) -> None:
-        self.show("c bare conditional re-check", self.bare(self.article_urls(), conditional=True), ours=False)
+        # the URLs ``--recheck all`` fetches: the listings (whose links it reads), every article conditionally
+        urls = [(url, False) for url in self.listing_urls()] + [(url, True) for url in self.article_urls()]
+        self.show("c bare conditional re-check", self.bare(urls), ours=False)
 
     def stage_d(self) -> None:
         before = count(self.db, "versions")
@@ -280,8 +282,7 @@ class Bench:
         others = int(query(self.db, f"SELECT count(*) FROM changes WHERE id > {last} AND kind != 'edited'")[0][0])
         added = count(self.db, "versions") - before
         edited = {self.site.path(i) for i in self.site.edited}
-        self.show("e tgwatch --recheck all, v2", run, self.runs.get("c bare conditional re-check"),
-                  f"({len(flagged)} edited flagged, {added} versions added)")
+        self.show("e tgwatch --recheck all, v2", run, note=f"({len(flagged)} edited flagged, {added} versions added)")
         self.check(f"v2: {len(flagged)} flagged edited of {len(edited)} edited, {others} other changes, "
                    f"{added} versions added", flagged == edited and others == 0 and added == len(edited))
 
@@ -350,10 +351,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="directory to keep the archives in (default: a temporary one)")
     parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--validators", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--conditional", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare is not None:
-        bare_main(args.bare, args.validators, args.conditional)
+        bare_main(args.bare, args.validators)
         return
     directory = args.keep or Path(tempfile.mkdtemp(prefix="tgwatch-scale-"))
     directory.mkdir(parents=True, exist_ok=True)

@@ -216,8 +216,8 @@ class Hits:
 
 
 @contextmanager
-def serve(site: Site, hits: Hits | None = None) -> Iterator[str]:
-    """The site on a free loopback port: its base URL."""
+def serve(site: Site, hits: Hits | None = None, port: int = 0) -> Iterator[str]:
+    """The site on loopback ``port`` (0: a free one): its base URL."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -232,7 +232,9 @@ def serve(site: Site, hits: Hits | None = None) -> Iterator[str]:
                 self.end_headers()
                 return
             etag = '"' + hashlib.md5(body).hexdigest() + '"'
-            if self.headers.get("If-None-Match") == etag:
+            modified = "Wed, 01 May 2024 08:00:00 GMT" if site.version == "v1" else "Sat, 15 Jun 2024 08:00:00 GMT"
+            match = self.headers.get("If-None-Match")
+            if match == etag or (match is None and self.headers.get("If-Modified-Since") == modified):
                 self.send_response(304)
                 self.send_header("ETag", etag)
                 self.send_header("Content-Length", "0")
@@ -242,8 +244,7 @@ def serve(site: Site, hits: Hits | None = None) -> Iterator[str]:
             ctype = "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8"
             self.send_header("Content-Type", ctype)
             self.send_header("ETag", etag)
-            self.send_header("Last-Modified", "Wed, 01 May 2024 08:00:00 GMT" if site.version == "v1"
-                             else "Sat, 15 Jun 2024 08:00:00 GMT")
+            self.send_header("Last-Modified", modified)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -251,7 +252,7 @@ def serve(site: Site, hits: Hits | None = None) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -264,10 +265,10 @@ class SiteProcess:
     """``site`` served by a child process (forked: the site is not copied through a pipe): ``url``,
     then commands over a pipe (``set_version``, ``take_hits``)."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, port: int = 0) -> None:
         context = multiprocessing.get_context("fork")
         self.pipe, child = context.Pipe()
-        self.process = context.Process(target=_serve_forever, args=(site, child), daemon=True)
+        self.process = context.Process(target=_serve_forever, args=(site, child, port), daemon=True)
         self.process.start()
         self.url: str = self.pipe.recv()
 
@@ -293,9 +294,9 @@ class SiteProcess:
         self.close()
 
 
-def _serve_forever(site: Site, pipe: Connection) -> None:
+def _serve_forever(site: Site, pipe: Connection, port: int) -> None:
     hits = Hits()
-    with serve(site, hits) as url:
+    with serve(site, hits, port) as url:
         pipe.send(url)
         while True:
             command, *args = pipe.recv()
