@@ -32,12 +32,12 @@ def forkserver_preload() -> list[str]:
     """Modules the fork server imports once, so that each worker forked from it starts warm.
 
     Workers re-run the main module (multiprocessing's rule); with it preloaded that costs nothing.
-    datasketch (numpy) is for the echo signatures the workers compute (``storage.derived``).
+    numpy is for the echo signatures the workers compute (``storage.derived``).
     """
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     named = [spec.name] if spec is not None and spec.name and not spec.name.endswith("__main__") else []
-    return ["__main__", *named, "crawler.worker", "crawler.extract", "storage.derived", "datasketch"]
+    return ["__main__", *named, "crawler.worker", "crawler.extract", "storage.derived", "numpy"]
 
 
 def extraction_pool(workers: int, start_method: str) -> ProcessPoolExecutor:

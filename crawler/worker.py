@@ -85,7 +85,7 @@ def failed_reading(exc: BaseException, fetched_at: datetime) -> Reading:
 
 
 def warm_up() -> None:
-    """Import the extractor and the echo signature's datasketch once per worker, before the first page."""
+    """Import the extractor and the echo signature's numpy once per worker, before the first page."""
     import crawler.extract  # noqa: F401
     from storage.shingles import warm
 

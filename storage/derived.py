@@ -41,7 +41,7 @@ class EchoEntry:
 
 
 def echo_of(text: str) -> EchoEntry:
-    """``text``'s entry; raises ImportError/MemoryError when datasketch cannot be loaded."""
+    """``text``'s entry; raises ImportError/MemoryError when numpy cannot be loaded."""
     found = shingles(text)
     return EchoEntry(len(found), signature(found) if len(found) >= MIN_SHINGLES else None)
 

@@ -77,7 +77,7 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
     if echo is None:
         try:
             echo = echo_of(content.text)
-        except (ImportError, MemoryError) as exc:  # a crawl child short of memory cannot load datasketch/numpy
+        except (ImportError, MemoryError) as exc:  # a crawl child short of memory cannot load numpy
             logger.warning("echo index: %s not indexed (%s); `tgwatch echoes --index` will do it",
                            article.url, type(exc).__name__, exc_info=True)
             return 0

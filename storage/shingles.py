@@ -3,14 +3,16 @@
 A text is read as Unicode NFC, lower case, words only (punctuation and spacing do not count), one
 paragraph at a time, so that an excerpt's shingles are a subset of its original's. Shingles are
 ``SHINGLE`` consecutive words (a shorter paragraph is one shingle). The MinHash signature
-(``datasketch``, ``PERMUTATIONS`` permutations, a fixed seed and scheme: stable across processes
-and restarts) is cut into ``BANDS`` bands of ``ROWS`` rows; two texts share a band with probability
-``1 - (1 - J^ROWS)^BANDS`` for Jaccard similarity J: 0.98 at J = 0.25 (an excerpt of a third of a
-report is J ≈ 0.33), 0.006 at J = 0.01 (unrelated reports).
+(datasketch's, ``PERMUTATIONS`` permutations, a fixed seed and scheme: stable across processes
+and restarts; computed with numpy alone, see ``signature``) is cut into ``BANDS`` bands of
+``ROWS`` rows; two texts share a band with probability ``1 - (1 - J^ROWS)^BANDS`` for Jaccard
+similarity J: 0.98 at J = 0.25 (an excerpt of a third of a report is J ≈ 0.33), 0.006 at
+J = 0.01 (unrelated reports).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -52,30 +54,44 @@ def quiet_blas() -> None:
 
 
 @lru_cache(maxsize=1)
-def _minhash() -> Any:
-    """datasketch's ``MinHash`` (its numpy without BLAS threads: ``quiet_blas``)."""
+def _permutations() -> tuple[Any, Any]:
+    """datasketch's ``affine32`` permutations for ``SEED``: ``(a, b)``, ``PERMUTATIONS`` uint32 each."""
     quiet_blas()
-    from datasketch import MinHash
+    import numpy as np
 
-    return MinHash
-
-
-@lru_cache(maxsize=1)
-def _permutations() -> Any:
-    MinHash = _minhash()
-    return MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme=SCHEME).permutations
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, PERMUTATIONS, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, PERMUTATIONS, dtype=np.uint32)
+    return a, b
 
 
 def warm() -> None:
-    """Load datasketch and the permutations now (an extraction worker, before its first page)."""
+    """Load numpy and the permutations now (an extraction worker, before its first page)."""
     _permutations()
 
 
 def signature(found: frozenset[str]) -> bytes:
-    """The MinHash signature of a shingle set: ``PERMUTATIONS`` unsigned 32-bit values, little-endian."""
-    minhash = _minhash()(num_perm=PERMUTATIONS, seed=SEED, permutations=_permutations(), scheme=SCHEME)
-    minhash.update_batch([s.encode("utf-8") for s in sorted(found)])
-    return bytes(minhash.hashvalues.astype("<u4").tobytes())
+    """The MinHash signature of a shingle set: ``PERMUTATIONS`` unsigned 32-bit values, little-endian.
+
+    Bit for bit datasketch's ``MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme="affine32")`` after
+    ``update_batch`` of the UTF-8 shingles (SHA-1's first 4 bytes, the MurmurHash3 finalizer, then
+    ``a * h + b`` mod 2^32; a test holds the two together), computed with numpy alone: importing
+    datasketch imports scipy, 50 MB more in every process that signs (each extraction worker).
+    """
+    import numpy as np
+
+    a, b = _permutations()
+    values = np.full(PERMUTATIONS, 0xFFFFFFFF, dtype=np.uint32)
+    if found:
+        digests = (hashlib.sha1(s.encode("utf-8")).digest()[:4] for s in sorted(found))
+        hv = np.frombuffer(b"".join(digests), dtype="<u4").astype(np.uint32).reshape(-1, 1)
+        hv = hv ^ (hv >> np.uint32(16))
+        hv = hv * np.uint32(0x85EBCA6B)
+        hv = hv ^ (hv >> np.uint32(13))
+        hv = hv * np.uint32(0xC2B2AE35)
+        hv = hv ^ (hv >> np.uint32(16))
+        values = np.minimum(values, (hv * a + b).min(axis=0))
+    return bytes(values.astype("<u4").tobytes())
 
 
 def bands(sig: bytes) -> list[tuple[int, int]]:
