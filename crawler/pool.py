@@ -32,12 +32,13 @@ def forkserver_preload() -> list[str]:
     """Modules the fork server imports once, so that each worker forked from it starts warm.
 
     Workers re-run the main module (multiprocessing's rule); with it preloaded that costs nothing.
-    numpy is for the echo signatures the workers compute (``storage.derived``).
+    (numpy, for the echo signatures the workers compute, is imported by each worker: preloaded, it
+    would add its pages to the fork server too.)
     """
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     named = [spec.name] if spec is not None and spec.name and not spec.name.endswith("__main__") else []
-    return ["__main__", *named, "crawler.worker", "crawler.extract", "storage.derived", "numpy"]
+    return ["__main__", *named, "crawler.worker", "crawler.extract", "storage.derived"]
 
 
 def extraction_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
