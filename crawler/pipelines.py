@@ -15,7 +15,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.asyncio import run_in_thread, sleep
@@ -39,16 +39,8 @@ logger = logging.getLogger(__name__)
 
 
 
-class Timer(Protocol):
-    """What ``reactor.callLater`` returns, as far as ``Batches`` uses it."""
-
-    def active(self) -> bool: ...
-
-    def cancel(self) -> None: ...
-
-
-CallLater = Callable[..., Timer]
-"""``reactor.callLater(seconds, function)``."""
+CallFromThread = Callable[[Callable[[], None]], object]
+"""``reactor.callFromThread(function)``: run ``function`` in the reactor thread."""
 
 SWITCH_INTERVAL = 0.0005
 """Seconds the writer thread may hold the GIL while the reactor thread waits for it (Python's default
@@ -115,36 +107,40 @@ class ExtractPipeline:
 class Batches:
     """Observations waiting to be recorded, written a batch at a time by one writer thread.
 
-    A batch goes when it holds ``size`` observations, or ``wait`` seconds after its first one
-    came (``call_later``: the reactor's), or at ``close``. Called from the reactor thread only;
-    each observation's outcome (``Archive.record_batch``) comes back on its own future.
+    Group commit: an observation that comes while the writer is idle is written at once; those
+    that come while it writes wait, and go together (up to ``size`` a batch) as soon as it is
+    done, and at ``close``. So a slow trickle costs no waiting and a fast crawl gets big batches.
+    Called from the reactor thread only (``call_from_thread`` brings the writer's "done" back to
+    it); each observation's outcome (``Archive.record_batch``) comes back on its own future.
     """
 
-    def __init__(self, archive: Archive, size: int, wait: float, call_later: CallLater) -> None:
+    def __init__(self, archive: Archive, size: int, call_from_thread: CallFromThread) -> None:
         self.archive = archive
         self.size = max(1, size)
-        self.wait = wait
-        self.call_later = call_later
+        self.call_from_thread = call_from_thread
         self.pending: list[tuple[Entry, Future[Verdict]]] = []
-        self.timer: Timer | None = None
+        self.writing = False
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="tgwatch-record")
 
     def submit(self, entry: Entry) -> Future[Verdict]:
         future: Future[Verdict] = Future()
         self.pending.append((entry, future))
-        if len(self.pending) >= self.size:
+        if not self.writing:
             self.flush()
-        elif self.timer is None:
-            self.timer = self.call_later(self.wait, self.flush)
         return future
 
     def flush(self) -> None:
-        if self.timer is not None and self.timer.active():
-            self.timer.cancel()
-        self.timer = None
-        batch, self.pending = self.pending, []
+        """Hand the next batch to the writer."""
+        batch, self.pending = self.pending[:self.size], self.pending[self.size:]
         if batch:
+            self.writing = True
             self.writer.submit(self.write, batch)
+
+    def written(self) -> None:
+        """In the reactor thread: the writer is done with a batch."""
+        self.writing = False
+        if self.pending:
+            self.flush()
 
     def write(self, batch: list[tuple[Entry, Future[Verdict]]]) -> None:
         """In the writer thread."""
@@ -152,6 +148,7 @@ class Batches:
             outcomes = self.archive.record_batch([entry for entry, _ in batch])
         except Exception as exc:  # a bug, or the archive gone mid-batch: none was recorded
             outcomes = [exc] * len(batch)
+        self.call_from_thread(self.written)
         for (_, future), outcome in zip(batch, outcomes):
             if isinstance(outcome, Exception):
                 future.set_exception(outcome)
@@ -160,7 +157,8 @@ class Batches:
 
     def close(self) -> None:
         """Write what is pending and wait for the writer."""
-        self.flush()
+        while self.pending:
+            self.flush()
         self.writer.shutdown(wait=True)
 
 
@@ -176,7 +174,6 @@ class RecordPipeline:
         self.crawler = crawler
         self.retry_for = crawler.settings.getfloat("TGWATCH_RECORD_RETRY")
         self.batch = crawler.settings.getint("TGWATCH_RECORD_BATCH")
-        self.batch_wait = crawler.settings.getfloat("TGWATCH_RECORD_BATCH_WAIT")
         self.run: ArchiveRun | None = None
         self.batches: Batches | None = None
 
@@ -192,7 +189,7 @@ class RecordPipeline:
         from twisted.internet import reactor  # the one Scrapy installed (imported earlier, it would install one)
 
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        self.batches = Batches(self.run.archive, self.batch, self.batch_wait, reactor.callLater)  # type: ignore[attr-defined,unused-ignore]
+        self.batches = Batches(self.run.archive, self.batch, reactor.callFromThread)  # type: ignore[attr-defined,unused-ignore]
 
     def close_spider(self) -> None:
         if self.batches is not None:

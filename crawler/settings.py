@@ -190,11 +190,9 @@ retry. ``tgwatch worker`` sets 600: a short PostgreSQL outage delays recording, 
 
 TGWATCH_RECORD_BATCH = 50
 """Most observations recorded in one transaction (each in a savepoint of its own: one that fails
-rolls back alone and is retried alone). One commit per batch instead of one per page is what
-lets recording keep up with a fast first crawl; 1 records each observation on its own."""
-
-TGWATCH_RECORD_BATCH_WAIT = 0.2
-"""Seconds a partial batch waits for more observations before it is recorded anyway."""
+rolls back alone and is retried alone). Those that arrive while the writer is busy are recorded
+together when it is done (group commit): one commit per batch instead of one per page is what lets
+recording keep up with a fast crawl; 1 records each observation on its own."""
 
 TGWATCH_ROBOTS_PERIOD = 24 * 3600.0
 """A worker: seconds the fleet keeps a host's robots.txt (one worker fetches it, the others read

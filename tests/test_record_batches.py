@@ -75,48 +75,45 @@ def test_a_lost_race_in_a_batch_is_decided_again_alone(archive: Archive, monkeyp
     assert rows(archive, "articles") == 4 and rows(archive, "versions") == 4 and rows(archive, "changes") == 4
 
 
-class Timer:
-    """A stand-in for the reactor's ``callLater``: the test says when time has passed."""
+class Reactor:
+    """A stand-in for ``reactor.callFromThread``: the writer's "done" waits until the test delivers it."""
 
     def __init__(self) -> None:
         self.calls: list[Any] = []
-        self.cancelled = 0
 
-    def __call__(self, delay: float, action: Any) -> Timer:
+    def __call__(self, action: Any) -> None:
         self.calls.append(action)
-        return self
 
-    def active(self) -> bool:
-        return True
+    def deliver(self) -> None:
+        while self.calls:
+            self.calls.pop(0)()
 
-    def cancel(self) -> None:
-        self.cancelled += 1
 
-    def fire(self) -> None:
-        self.calls.pop()()
+def test_observations_that_come_while_the_writer_writes_go_together(archive: Archive) -> None:
+    reactor = Reactor()
+    batches = Batches(archive, 2, reactor)
+    first = batches.submit(Entry("s", URLS[0], titled(0)))  # the writer is idle: written at once
+    assert first.result(timeout=30) is Verdict.NEW
+    waiting = [batches.submit(Entry("s", url, titled(n))) for n, url in enumerate(URLS[1:], 1)]
+    assert not any(f.done() for f in waiting) and len(batches.pending) == 3  # the writer is not done yet
+    reactor.calls.pop(0)()  # now it is: the next batch (two, the batch size) goes
+    assert [f.result(timeout=30) for f in waiting[:2]] == [Verdict.NEW, Verdict.NEW]
+    assert not waiting[2].done()
+    reactor.deliver()
+    assert waiting[2].result(timeout=30) is Verdict.NEW
+    batches.close()
+    assert rows(archive, "articles") == 4
 
 
 def test_a_partial_batch_is_written_at_close(archive: Archive) -> None:
-    timer = Timer()
-    batches = Batches(archive, 10, 3600.0, timer)
-    futures = [batches.submit(Entry("s", url, titled(n))) for n, url in enumerate(URLS[:2])]
-    assert len(timer.calls) == 1 and not any(f.done() for f in futures)
-    assert rows(archive, "articles") == 0
+    reactor = Reactor()
+    batches = Batches(archive, 10, reactor)
+    batches.submit(Entry("s", URLS[0], titled(0))).result(timeout=30)
+    futures = [batches.submit(Entry("s", url, titled(n))) for n, url in enumerate(URLS[1:3], 1)]
+    assert not any(f.done() for f in futures)  # the writer's "done" never came back
     batches.close()
     assert [f.result(timeout=0) for f in futures] == [Verdict.NEW, Verdict.NEW]
-    assert rows(archive, "articles") == 2 and timer.cancelled == 1
-
-
-def test_a_batch_goes_when_full_or_when_its_time_is_up(archive: Archive) -> None:
-    timer = Timer()
-    batches = Batches(archive, 2, 0.2, timer)
-    full = [batches.submit(Entry("s", url, titled(n))) for n, url in enumerate(URLS[:2])]
-    assert [f.result(timeout=30) for f in full] == [Verdict.NEW, Verdict.NEW]
-    late = batches.submit(Entry("s", URLS[2], titled(2)))
-    assert not late.done()
-    timer.fire()
-    assert late.result(timeout=30) is Verdict.NEW
-    batches.close()
+    assert rows(archive, "articles") == 3
 
 
 def test_derived_ahead_is_what_recording_derives(archive: Archive) -> None:
