@@ -13,10 +13,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from storage.content import Content, fingerprint
-from storage.search import normalised_search_text
+from storage.content import VN_TZ, Content, fingerprint
+from storage.folding import normalised_search_text
 from storage.shingles import shingles, signature
-from storage.types import in_vn
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +24,12 @@ MIN_SHINGLES = 12
 
 
 def pinned(content: Content) -> Content:
-    """The content as stored and hashed: ``published_at`` at +07:00, as both backends return it."""
+    """The content as stored and hashed: ``published_at`` at +07:00, as both backends return it
+    (``storage.types.in_vn``; ``Content`` is always timezone-aware, and this module stays clear of
+    SQLAlchemy, for the extraction workers)."""
     if content.published_at is None:
         return content
-    return replace(content, published_at=in_vn(content.published_at))
+    return replace(content, published_at=content.published_at.astimezone(VN_TZ))
 
 
 @dataclass(frozen=True)
