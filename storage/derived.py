@@ -10,14 +10,11 @@ absent (``scrape --save``, tests), with the very same functions: the archive is 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 
 from storage.content import VN_TZ, Content, fingerprint
 from storage.folding import normalised_search_text
 from storage.shingles import shingles, signature
-
-logger = logging.getLogger(__name__)
 
 MIN_SHINGLES = 12
 """Texts with fewer shingles (a caption, a one-line notice) are too short to call a copy."""
