@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo lint test bench bench-daemon bench-echoes bench-browser bench-fleet clean
+.PHONY: install browser demo lint test bench bench-scale bench-daemon bench-echoes bench-browser bench-fleet clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.extraction
 	$(BIN)/python -m bench.crawl
 	$(BIN)/python -m bench.diff
+
+# A whole generated site of 20,000 articles (about half an hour on two cores; ARTICLES=2000 for a quick one).
+ARTICLES ?= 20000
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale --articles $(ARTICLES)
 
 bench-echoes: $(STAMP)
 	$(BIN)/python -m bench.echoes

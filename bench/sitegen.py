@@ -7,7 +7,9 @@ so it compresses as real text does (a small vocabulary would flatter every compr
 ``v2`` edits one article in a hundred (a paragraph rewritten) and changes every page's chrome (a
 stylesheet revision and the date in the header), so every page's bytes change.
 
-Served from memory by a threaded HTTP server with ``ETag`` (of the bytes) and ``Last-Modified``.
+Served from memory by a threaded HTTP server with ``ETag`` (of the bytes) and ``Last-Modified``;
+``SiteProcess`` serves it from a process of its own (a crawl measured against it then does not
+share the server's interpreter lock) and counts the requests per path.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import random
+import multiprocessing
+from multiprocessing.connection import Connection
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -81,6 +87,9 @@ class Site:
         self.rewrite = {i: writer.paragraph() for i in self.edited}
         self.version = "v1"
         self._cache: dict[tuple[str, str], bytes] = {}
+        self.cache_pages = articles <= 5000  # 20,000 pages of 40 KB per version: build them again instead
+        self._parts: dict[str, tuple[str, str]] = {}  # version -> the chrome around and after ``main``
+        self._by_section: dict[str, list[int]] = {}
 
     def path(self, i: int) -> str:
         return f"/{self.sections[i]}/bai-viet-{i + 1000}.html"
@@ -93,12 +102,12 @@ class Site:
 
     def page(self, path: str) -> bytes | None:
         key = (self.version, path)
-        if key not in self._cache:
-            built = self._build(path)
-            if built is None:
-                return None
+        if key in self._cache:
+            return self._cache[key]
+        built = self._build(path)
+        if built is not None and self.cache_pages:
             self._cache[key] = built
-        return self._cache[key]
+        return built
 
     def _build(self, path: str) -> bytes | None:
         if path == "/robots.txt":
@@ -108,7 +117,9 @@ class Site:
                                 0).encode()
         section, _, query = path.lstrip("/").partition("?page=")
         if section in SECTIONS and query.isdigit():
-            mine = [i for i in range(self.articles - 1, -1, -1) if self.sections[i] == section]
+            if section not in self._by_section:
+                self._by_section[section] = [i for i in range(self.articles - 1, -1, -1) if self.sections[i] == section]
+            mine = self._by_section[section]
             n = int(query)
             chunk = mine[(n - 1) * PER_LISTING : n * PER_LISTING]
             if not chunk:
@@ -143,42 +154,77 @@ class Site:
         return self._chrome(self.titles[i], main, i)
 
     def _chrome(self, title: str, main: str, salt: int) -> str:
-        revision = "20240501" if self.version == "v1" else "20240615"
-        today = "Thứ tư, 01/05/2024" if self.version == "v1" else "Thứ bảy, 15/06/2024"
-        style = "".join(f".c{k}{{margin:{k % 7}px {k % 5}px;color:#{(k * 2654435761) % 0xFFFFFF:06x};"
-                        f"font-size:{12 + k % 6}px}}" for k in range(180))
-        script = "".join(f"window.tg{k}=function(e){{return e&&e.dataset?e.dataset.k{k}:null}};" for k in range(90))
-        menu = "".join(f'<li class="m{k}"><a href="{self.listing(s, 1)}" title="{t}">{t}</a><ul class="sub">'
-                       + "".join(f'<li><a href="/{s}/muc-{j}">{self.menu_titles[(k * 5 + j) % 64]}</a></li>'
-                                 for j in range(4)) + "</ul></li>"
-                       for k, (s, t) in enumerate(zip(SECTIONS, self.menu_titles)))
-        newest = range(self.articles - 1, max(-1, self.articles - 11), -1)
+        before_main, after_side = self._chrome_parts()
         popular = [(salt * 7919 + k * 104729) % self.articles for k in range(10)]
-        side = ("<aside><h2>Tin mới</h2><ul>" + "".join(f'<li><a href="{self.path(j)}">{self.titles[j]}</a></li>'
-                                                       for j in newest)
-                + "</ul><h2>Đọc nhiều</h2><ul>" + "".join(f'<li><a href="{self.path(j)}">{self.titles[j]}</a></li>'
-                                                         for j in popular) + "</ul></aside>")
-        footer = "".join(f"<p>{s}</p>" for s in self.footer_text)
-        links = "".join(f'<li><a href="https://{s}.gov.vn/">Cổng thông tin {s}</a></li>' for s in SECTIONS * 2)
+        side = ("<h2>Đọc nhiều</h2><ul>" + "".join(f'<li><a href="{self.path(j)}">{self.titles[j]}</a></li>'
+                                                  for j in popular) + "</ul></aside>")
         return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title>'
                 f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-                f'<meta property="og:title" content="{title}"><link rel="stylesheet" href="/css/site.css?v={revision}">'
-                f"<style>{style}</style><script>{script}</script></head><body><header><div class=\"top\">"
-                f'<span class="today">{today}</span><form action="/tim-kiem"><input name="q"></form></div>'
-                f'<a class="logo" href="/"><img src="/img/logo.png" alt="Ban Tuyên giáo"></a><nav><ul class="menu">'
-                f'{menu}</ul></nav></header><main><div class="main">{main}</div>{side}</main><footer>{footer}'
-                f'<ul class="links">{links}</ul><p>© Ban Tuyên giáo. Giấy phép số 123/GP-BTTTT.</p></footer>'
-                f'<script src="/js/site.js?v={revision}"></script></body></html>')
+                f'<meta property="og:title" content="{title}">{before_main}<div class="main">{main}</div>'
+                f'<aside><h2>Tin mới</h2><ul>{after_side}{side}{self._footer()}')
+
+    def _chrome_parts(self) -> tuple[str, str]:
+        """What every page of this version shares (built once: a 20,000-page site is served fast)."""
+        if self.version not in self._parts:
+            revision = "20240501" if self.version == "v1" else "20240615"
+            today = "Thứ tư, 01/05/2024" if self.version == "v1" else "Thứ bảy, 15/06/2024"
+            style = "".join(f".c{k}{{margin:{k % 7}px {k % 5}px;color:#{(k * 2654435761) % 0xFFFFFF:06x};"
+                            f"font-size:{12 + k % 6}px}}" for k in range(180))
+            script = "".join(f"window.tg{k}=function(e){{return e&&e.dataset?e.dataset.k{k}:null}};" for k in range(90))
+            menu = "".join(f'<li class="m{k}"><a href="{self.listing(s, 1)}" title="{t}">{t}</a><ul class="sub">'
+                           + "".join(f'<li><a href="/{s}/muc-{j}">{self.menu_titles[(k * 5 + j) % 64]}</a></li>'
+                                     for j in range(4)) + "</ul></li>"
+                           for k, (s, t) in enumerate(zip(SECTIONS, self.menu_titles)))
+            newest = range(self.articles - 1, max(-1, self.articles - 11), -1)
+            before_main = (f'<link rel="stylesheet" href="/css/site.css?v={revision}">'
+                           f"<style>{style}</style><script>{script}</script></head><body><header><div class=\"top\">"
+                           f'<span class="today">{today}</span><form action="/tim-kiem"><input name="q"></form></div>'
+                           f'<a class="logo" href="/"><img src="/img/logo.png" alt="Ban Tuyên giáo"></a><nav>'
+                           f'<ul class="menu">{menu}</ul></nav></header><main>')
+            news = "".join(f'<li><a href="{self.path(j)}">{self.titles[j]}</a></li>' for j in newest) + "</ul>"
+            self._parts[self.version] = (before_main, news)
+        return self._parts[self.version]
+
+    def _footer(self) -> str:
+        revision = "20240501" if self.version == "v1" else "20240615"
+        footer = "".join(f"<p>{s}</p>" for s in self.footer_text)
+        links = "".join(f'<li><a href="https://{s}.gov.vn/">Cổng thông tin {s}</a></li>' for s in SECTIONS * 2)
+        return (f'</main><footer>{footer}<ul class="links">{links}</ul><p>© Ban Tuyên giáo. Giấy phép số '
+                f'123/GP-BTTTT.</p></footer><script src="/js/site.js?v={revision}"></script></body></html>')
+
+
+class Hits:
+    """Requests served per path, and when the first one came (``time.time()``)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.paths: Counter[str] = Counter()
+        self.first: float | None = None
+
+    def add(self, path: str) -> None:
+        with self.lock:
+            if self.first is None:
+                self.first = time.time()
+            self.paths[path] += 1
+
+    def take(self) -> tuple[Counter[str], float | None]:
+        """What was counted since the last ``take``; counting starts again."""
+        with self.lock:
+            taken = self.paths, self.first
+            self.paths, self.first = Counter(), None
+            return taken
 
 
 @contextmanager
-def serve(site: Site) -> Iterator[str]:
-    """The site on a free loopback port: its base URL."""
+def serve(site: Site, hits: Hits | None = None, port: int = 0) -> Iterator[str]:
+    """The site on loopback ``port`` (0: a free one): its base URL."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            if hits is not None:
+                hits.add(self.path)
             body = site.page(self.path)
             if body is None:
                 self.send_response(404)
@@ -186,7 +232,9 @@ def serve(site: Site) -> Iterator[str]:
                 self.end_headers()
                 return
             etag = '"' + hashlib.md5(body).hexdigest() + '"'
-            if self.headers.get("If-None-Match") == etag:
+            modified = "Wed, 01 May 2024 08:00:00 GMT" if site.version == "v1" else "Sat, 15 Jun 2024 08:00:00 GMT"
+            match = self.headers.get("If-None-Match")
+            if match == etag or (match is None and self.headers.get("If-Modified-Since") == modified):
                 self.send_response(304)
                 self.send_header("ETag", etag)
                 self.send_header("Content-Length", "0")
@@ -196,8 +244,7 @@ def serve(site: Site) -> Iterator[str]:
             ctype = "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8"
             self.send_header("Content-Type", ctype)
             self.send_header("ETag", etag)
-            self.send_header("Last-Modified", "Wed, 01 May 2024 08:00:00 GMT" if site.version == "v1"
-                             else "Sat, 15 Jun 2024 08:00:00 GMT")
+            self.send_header("Last-Modified", modified)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -205,10 +252,56 @@ def serve(site: Site) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+class SiteProcess:
+    """``site`` served by a child process (forked: the site is not copied through a pipe): ``url``,
+    then commands over a pipe (``set_version``, ``take_hits``)."""
+
+    def __init__(self, site: Site, port: int = 0) -> None:
+        context = multiprocessing.get_context("fork")
+        self.pipe, child = context.Pipe()
+        self.process = context.Process(target=_serve_forever, args=(site, child, port), daemon=True)
+        self.process.start()
+        self.url: str = self.pipe.recv()
+
+    def _ask(self, *command: str) -> object:
+        self.pipe.send(command)
+        return self.pipe.recv()
+
+    def set_version(self, version: str) -> None:
+        self._ask("version", version)
+
+    def take_hits(self) -> tuple[Counter[str], float | None]:
+        """Requests per path since the last call, and when the first of them came."""
+        return self._ask("hits")  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.join()
+
+    def __enter__(self) -> SiteProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _serve_forever(site: Site, pipe: Connection, port: int) -> None:
+    hits = Hits()
+    with serve(site, hits, port) as url:
+        pipe.send(url)
+        while True:
+            command, *args = pipe.recv()
+            if command == "version":
+                site.set_version(args[0])
+                pipe.send(None)
+            elif command == "hits":
+                pipe.send(hits.take())

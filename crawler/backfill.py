@@ -5,7 +5,9 @@ listing page (no page, depth or article cap; robots.txt, politeness and the per-
 stay) and checks every article it finds, taking its frontier from ``BackfillRun.open``
 (``storage.backfill``: new, or the one an interrupted backfill left). The spider reports the
 pages it finds and the listing pages it read; this extension marks the articles as they are
-recorded (``item_scraped``) and writes the marks every ``TGWATCH_BACKFILL_FLUSH`` seconds on a
+recorded (``item_scraped``: done only once recorded; a page read as "no article" is fetched once
+more at once and done only when read so twice, since a page misread under load would otherwise
+be lost for good) and writes the marks every ``TGWATCH_BACKFILL_FLUSH`` seconds on a
 thread of its own, a listing page and the pages it links to in one transaction. When the crawl
 ends with nothing pending or failed, the backfill is closed. Progress (pages done, pages known to
 remain) is kept in the crawl stats: ``tgwatch/backfill/done`` and ``tgwatch/backfill/remaining``.
@@ -52,6 +54,7 @@ class BackfillRun:
         self.found: list[Page] = []  # not yet written
         self.marks: dict[str, str] = {}  # not yet written
         self.done = self.done_before = 0  # pages done now, and when this run took the backfill
+        self.doubted: set[str] = set()  # articles read once as no article, fetched once more
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="tgwatch-backfill")
         self._loop: Any = None
         self.finished = False
@@ -135,9 +138,20 @@ class BackfillRun:
             self.mark(canonical_url(item.url), "failed" if item.verdict == Verdict.FAILED else "done")
 
     def item_dropped(self, item: Any, exception: BaseException, spider: Spider) -> None:
-        """No article on the page: done; not recorded (the archive was away): failed."""
-        if isinstance(item, ArticleCheck) and isinstance(exception, DropItem):
-            self.mark(canonical_url(item.url), "done" if item.observation is None else "failed")
+        """Not recorded (the archive was away): failed. No article on the page: fetched once
+        more, and done when the second reading finds none either."""
+        if not isinstance(item, ArticleCheck) or not isinstance(exception, DropItem):
+            return
+        key = canonical_url(item.url)
+        if item.observation is not None:
+            self.mark(key, "failed")
+        elif key in self.doubted or self.state.get(key) != "pending":
+            self.mark(key, "done")
+        else:
+            self.doubted.add(key)
+            self.crawler.stats.inc_value("tgwatch/backfill/read_again")
+            assert self.crawler.engine is not None
+            self.crawler.engine.crawl(spider.article_request(item.url))  # type: ignore[attr-defined]
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         try:

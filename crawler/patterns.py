@@ -6,7 +6,9 @@ beyond SIGINT. Patterns are compiled by the ``regex`` package, whose ``search`` 
 at load, a pattern is refused when an unbounded repeat holds another one with nothing fixed
 between them (``(a+)+``, ``(\\w+\\s?)*``: star height two, exponential in Python's ``re``), or when
 it needs more than ``PROBE_TIMEOUT`` on a long run of any character it names (``(a|a)*$``). A link
-that still takes longer than ``MATCH_TIMEOUT`` does not match, with a warning.
+that still takes longer than ``MATCH_TIMEOUT`` does not match, with a warning. A search keeps the GIL
+(``concurrent=False``): given a timeout, ``regex`` releases it by default, and the reactor thread then
+waited for the recording thread to hand it back on every link of a listing page.
 
 Links are absolute URLs, so a pattern anchored at a path (``^/news/...``, as a profile naturally
 writes one) would never match one: a pattern that starts with ``^/`` or ``\\A/`` (after inline flags
@@ -57,7 +59,7 @@ class UrlPattern:
         if self.path_anchored:
             text = path_query(text)
         try:
-            return self.compiled.search(text, timeout=MATCH_TIMEOUT)
+            return self.compiled.search(text, timeout=MATCH_TIMEOUT, concurrent=False)
         except TimeoutError:
             self.timeouts += 1
             logger.warning("URL pattern %r gave up on a link after %g s (taken as no match): %.200s",

@@ -2,16 +2,19 @@
 
 ``ExtractPipeline`` runs ``crawler.worker.read_page`` (the one read-a-page path) in a process
 pool (TGWATCH_EXTRACT_WORKERS) so the reactor keeps downloading while the other core extracts;
-``RecordPipeline`` hands the observation to ``Archive.record`` on one writer thread (one
-transaction per observation) and counts the verdicts in the crawl stats (``tgwatch/verdict/<verdict>``).
+``RecordPipeline`` gathers observations into batches (``TGWATCH_RECORD_BATCH``) that one writer
+thread records with ``Archive.record_batch`` (one transaction per batch, a savepoint per
+observation), and counts the verdicts in the crawl stats (``tgwatch/verdict/<verdict>``).
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem, NotConfigured
@@ -21,6 +24,7 @@ from crawler.extensions import ArchiveRun
 from crawler.items import ArticleCheck, Page
 from crawler.pool import discard_pool, extraction_pool, wait_for
 from crawler.worker import Reading, failed_reading, read_page
+from storage.archive import Archive, Entry
 from storage.errors import ArchiveError
 from storage.observation import Failed, Gone, Observation, Verdict
 
@@ -32,6 +36,16 @@ if TYPE_CHECKING:
     from crawler.profiles import SiteProfile
 
 logger = logging.getLogger(__name__)
+
+
+
+CallFromThread = Callable[[Callable[[], None]], object]
+"""``reactor.callFromThread(function)``: run ``function`` in the reactor thread."""
+
+SWITCH_INTERVAL = 0.0005
+"""Seconds the writer thread may hold the GIL while the reactor thread waits for it (Python's default
+is 0.005). The reactor gives the GIL up at every socket call; with the default it then waited up to
+5 ms for the recording thread each time, many times a page."""
 
 class ExtractPipeline:
     """Turns a fetched page into ``Fetched`` (an article), ``Gone("soft-404")`` or a failed check."""
@@ -62,17 +76,17 @@ class ExtractPipeline:
         """``read_page`` in a worker; a pool broken by a dead worker is replaced once."""
         at, known = item.fetched_at, item.known
         if self.pool is None:
-            return await run_in_thread(read_page, page, profile, fetched_at=at, known=known)
+            return await run_in_thread(read_page, page, profile, fetched_at=at, known=known, ahead=True)
         pool = await wait_for(self.pool)
         try:
-            return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known))
+            return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known, ahead=True))
         except BrokenProcessPool:
             logger.warning("an extraction worker died; starting new workers")
             discard_pool(pool)
             if self.pool.done() and self.pool.result() is pool:
                 self.start_pool()
             pool = await wait_for(self.pool)
-            return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known))
+            return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known, ahead=True))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleCheck) or item.observation is not None or item.page is None:
@@ -90,18 +104,78 @@ class ExtractPipeline:
         return item
 
 
+class Batches:
+    """Observations waiting to be recorded, written a batch at a time by one writer thread.
+
+    Group commit: an observation that comes while the writer is idle is written at once; those
+    that come while it writes wait, and go together (up to ``size`` a batch) as soon as it is
+    done, and at ``close``. So a slow trickle costs no waiting and a fast crawl gets big batches.
+    Called from the reactor thread only (``call_from_thread`` brings the writer's "done" back to
+    it); each observation's outcome (``Archive.record_batch``) comes back on its own future.
+    """
+
+    def __init__(self, archive: Archive, size: int, call_from_thread: CallFromThread) -> None:
+        self.archive = archive
+        self.size = max(1, size)
+        self.call_from_thread = call_from_thread
+        self.pending: list[tuple[Entry, Future[Verdict]]] = []
+        self.writing = False
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="tgwatch-record")
+
+    def submit(self, entry: Entry) -> Future[Verdict]:
+        future: Future[Verdict] = Future()
+        self.pending.append((entry, future))
+        if not self.writing:
+            self.flush()
+        return future
+
+    def flush(self) -> None:
+        """Hand the next batch to the writer."""
+        batch, self.pending = self.pending[:self.size], self.pending[self.size:]
+        if batch:
+            self.writing = True
+            self.writer.submit(self.write, batch)
+
+    def written(self) -> None:
+        """In the reactor thread: the writer is done with a batch."""
+        self.writing = False
+        if self.pending:
+            self.flush()
+
+    def write(self, batch: list[tuple[Entry, Future[Verdict]]]) -> None:
+        """In the writer thread."""
+        try:
+            outcomes = self.archive.record_batch([entry for entry, _ in batch])
+        except Exception as exc:  # a bug, or the archive gone mid-batch: none was recorded
+            outcomes = [exc] * len(batch)
+        self.call_from_thread(self.written)
+        for (_, future), outcome in zip(batch, outcomes):
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def close(self) -> None:
+        """Write what is pending and wait for the writer."""
+        while self.pending:
+            self.flush()
+        self.writer.shutdown(wait=True)
+
+
 class RecordPipeline:
-    """Records each observation with ``Archive.record`` (one transaction) on one writer thread.
+    """Records each observation, whole or not at all, in batches on one writer thread (``Batches``).
 
     One thread per crawler: SQLite takes one writer at a time anyway, and a single writer never
-    waits on the busy timeout behind its own siblings.
+    waits on the busy timeout behind its own siblings. A batch is one transaction: one commit for
+    many observations instead of one each.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.retry_for = crawler.settings.getfloat("TGWATCH_RECORD_RETRY")
+        self.batch = crawler.settings.getint("TGWATCH_RECORD_BATCH")
         self.run: ArchiveRun | None = None
-        self.writer: ThreadPoolExecutor | None = None
+        self.batches: Batches | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -111,23 +185,27 @@ class RecordPipeline:
 
     def open_spider(self) -> None:
         self.run = self.crawler.get_extension(ArchiveRun)
-        self.writer = ThreadPoolExecutor(1, thread_name_prefix="tgwatch-record")
+        assert self.run is not None
+        from twisted.internet import reactor  # the one Scrapy installed (imported earlier, it would install one)
+
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        self.batches = Batches(self.run.archive, self.batch, reactor.callFromThread)  # type: ignore[attr-defined,unused-ignore]
 
     def close_spider(self) -> None:
-        if self.writer is not None:
-            self.writer.shutdown(wait=True)
+        if self.batches is not None:
+            self.batches.close()
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleCheck) or item.observation is None:
             return item
-        assert self.run is not None and self.writer is not None
-        archive, run_id = self.run.archive, item.run_id if item.run_id is not None else self.run.run_id
+        assert self.run is not None and self.batches is not None
+        run_id = item.run_id if item.run_id is not None else self.run.run_id
+        entry = Entry(item.site, item.url, item.observation, run_id)
         deadline = time.monotonic() + self.retry_for
         wait = 0.5
         while True:
-            future = self.writer.submit(archive.record, item.site, item.url, item.observation, run_id=run_id)
             try:
-                verdict = await wait_for(future)
+                verdict = await wait_for(self.batches.submit(entry))
                 break
             except ArchiveError as exc:
                 self.crawler.stats.inc_value("tgwatch/record_errors")

@@ -22,6 +22,7 @@ from typing import TypeVar
 from scrapy.utils.asyncio import is_asyncio_available, run_in_thread
 
 from crawler.worker import start_worker, warm_up
+from storage.shingles import quiet_blas
 
 T = TypeVar("T")
 
@@ -33,11 +34,13 @@ def forkserver_preload() -> list[str]:
     """Modules the fork server imports once, so that each worker forked from it starts warm.
 
     Workers re-run the main module (multiprocessing's rule); with it preloaded that costs nothing.
+    (numpy, for the echo signatures the workers compute, is imported by each worker: preloaded, it
+    would add its pages to the fork server too.)
     """
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     named = [spec.name] if spec is not None and spec.name and not spec.name.endswith("__main__") else []
-    return ["__main__", *named, "crawler.worker", "crawler.extract"]
+    return ["__main__", *named, "crawler.worker", "crawler.extract", "storage.derived"]
 
 
 def extraction_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
@@ -52,6 +55,7 @@ def extraction_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
         if pool is None:
             context = multiprocessing.get_context(start_method)
             if start_method == "forkserver":
+                quiet_blas()  # the fork server inherits the environment and preloads numpy
                 context.set_forkserver_preload(forkserver_preload())
             pool = ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker,
                                        initargs=(os.getpid(),))

@@ -188,6 +188,12 @@ TGWATCH_RECORD_RETRY = 0.0
 """Seconds to keep retrying an observation the archive cannot take (the server is away); 0: no
 retry. ``tgwatch worker`` sets 600: a short PostgreSQL outage delays recording, it loses nothing."""
 
+TGWATCH_RECORD_BATCH = 50
+"""Most observations recorded in one transaction (each in a savepoint of its own: one that fails
+rolls back alone and is retried alone). Those that arrive while the writer is busy are recorded
+together when it is done (group commit): one commit per batch instead of one per page is what lets
+recording keep up with a fast crawl; 1 records each observation on its own."""
+
 TGWATCH_ROBOTS_PERIOD = 24 * 3600.0
 """A worker: seconds the fleet keeps a host's robots.txt (one worker fetches it, the others read
 it from Redis) before it is fetched again."""

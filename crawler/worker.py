@@ -18,6 +18,7 @@ from crawler.extract.decode import decode_html, looks_binary
 from crawler.items import Page
 from crawler.lifeline import hold
 from crawler.profiles import SiteProfile
+from storage.derived import derive
 from storage.observation import Capture, Failed, Fetched, Gone, Observation
 
 _NOT_TEXT = ("image/", "audio/", "video/", "application/pdf", "application/zip", "application/octet-stream")
@@ -48,12 +49,14 @@ def unreadable(page: Page) -> str | None:
     return None
 
 
-def read_page(page: Page, profile: SiteProfile | None, *, fetched_at: datetime, known: bool) -> Reading:
+def read_page(page: Page, profile: SiteProfile | None, *, fetched_at: datetime, known: bool,
+              ahead: bool = False) -> Reading:
     """Decode and extract ``page``, and say what it means for the article at its URL.
 
     ``known``: the archive already holds an article at this URL, so a page without one is a
     removal signal (soft-404). A page that is not a readable HTML page is a failed check, never a
-    removal and never an edit.
+    removal and never an edit. ``ahead``: derive what recording needs here (``storage.derived``),
+    as a crawl's extraction workers do so that the recording process only writes.
     """
     problem = unreadable(page)
     if problem is not None:
@@ -64,12 +67,14 @@ def read_page(page: Page, profile: SiteProfile | None, *, fetched_at: datetime, 
         gone = Gone(reason=f"soft-404: no article on the page ({found.reason})", fetched_at=fetched_at,
                     capture=capture)
         return Reading(gone if known else None, reason=found.reason)
+    content = found.content()
     fetched = Fetched(
-        content=found.content(),
+        content=content,
         fetched_at=fetched_at,
         capture=capture,
         etag=page.headers.get("etag"),
         last_modified=page.headers.get("last-modified"),
+        derived=derive(content) if ahead else None,
     )
     return Reading(fetched, article=found)
 
@@ -81,8 +86,11 @@ def failed_reading(exc: BaseException, fetched_at: datetime) -> Reading:
 
 
 def warm_up() -> None:
-    """Import the extractor once per worker, before the first page arrives."""
+    """Import the extractor and the echo signature's numpy once per worker, before the first page."""
     import crawler.extract  # noqa: F401
+    from storage.shingles import warm
+
+    warm()
 
 
 def start_worker(owner: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
@@ -29,7 +30,17 @@ from storage.search import SearchHit
 from storage.urls import canonical_url
 from storage.vocabulary import DEFAULT_ARCHIVE_URL
 
-__all__ = ["Archive"]
+__all__ = ["Archive", "Entry"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One observation to record (``Archive.record_batch``)."""
+
+    site: str
+    url: str
+    obs: Observation
+    run_id: int | None = None
 
 
 class Archive:
@@ -101,6 +112,38 @@ class Archive:
             pass
         with self.writing() as session:
             return recording.record_observation(session, site, key, obs, run_id=run_id)
+
+    def record_batch(self, entries: Sequence[Entry]) -> list[Verdict | Exception]:
+        """Record several observations in one transaction, each in its own savepoint, so that each
+        is still recorded whole or not at all: one that fails rolls back alone (the others stay)
+        and is then retried alone with ``record`` (a lost race decided again). The outcome of
+        each, in order: its verdict, or what it raised. A failure of the transaction itself (BEGIN
+        or COMMIT: ``ArchiveError``) is every entry's outcome: none of them was recorded.
+
+        One commit for many observations: on SQLite the commit and the write lock are most of
+        what a small recording costs.
+        """
+        outcomes: list[Verdict | Exception | None] = []
+        try:
+            with self.writing() as session:
+                for entry in entries:
+                    try:
+                        with session.begin_nested():
+                            key = canonical_url(entry.url)
+                            outcomes.append(recording.record_observation(session, entry.site, key, entry.obs,
+                                                                         run_id=entry.run_id))
+                    except Exception:  # rolled back to its savepoint; retried alone below
+                        outcomes.append(None)
+        except ArchiveError as exc:
+            return [exc] * len(entries)
+        return [outcome if outcome is not None else self._record_alone(entry)
+                for entry, outcome in zip(entries, outcomes)]
+
+    def _record_alone(self, entry: Entry) -> Verdict | Exception:
+        try:
+            return self.record(entry.site, entry.url, entry.obs, run_id=entry.run_id)
+        except Exception as exc:
+            return exc
 
     def record_listings(self, crawl: ListingCrawl, *, run_id: int | None = None) -> ListingVerdicts:
         """Record what one crawl's listing pages showed, and its ``delisted``/``relisted`` verdicts."""

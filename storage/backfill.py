@@ -4,9 +4,11 @@ A backfill (``tgwatch crawl SITE --backfill``) walks every listing page of a sit
 every article it finds. Its frontier is ``backfill_pages`` (``storage.models_backfill``): a
 listing page read is marked ``done`` in the same transaction that adds the pages it links to, so
 the frontier never loses a link; an article is ``done`` once recorded (an article the archive
-holds is done whatever the frontier says: ``open`` settles those, so a resumed backfill never
-fetches a recorded article again). A crawl killed between two writes only reads again the few
-listing pages whose marks it had not yet written.
+holds is done whatever the frontier says, and one it does not hold is pending again: ``open``
+settles both, so a resumed backfill never fetches a recorded article again, nor leaves one out
+that a run marked done without recording it — a page read as no article, or out of reach). A
+crawl killed between two writes only reads again the few listing pages whose marks it had not
+yet written.
 
 One crawl works on a backfill at a time: ``open`` refuses (``BackfillBusy``) while the crawl run
 that holds it is alive, and takes it over from a run that died (``storage.runs.settle_abandoned``).
@@ -101,10 +103,14 @@ def open_backfill(archive: Archive, site: str, run_id: int | None, start_urls: I
             _insert(session, row.id, [Page("listing", url, url) for url in dict.fromkeys(start_urls)])
         row.run_id = run_id
         recorded = select(ArticleRow.url).where(ArticleRow.site == site)
+        articles = (BackfillPageRow.backfill_id == row.id, BackfillPageRow.kind == "article")
         session.execute(update(BackfillPageRow)
-                        .where(BackfillPageRow.backfill_id == row.id, BackfillPageRow.kind == "article",
-                               BackfillPageRow.state != "done", BackfillPageRow.key.in_(recorded))
+                        .where(*articles, BackfillPageRow.state != "done", BackfillPageRow.key.in_(recorded))
                         .values(state="done", done_at=now()))
+        if resumed:
+            session.execute(update(BackfillPageRow)
+                            .where(*articles, BackfillPageRow.state == "done", BackfillPageRow.key.not_in(recorded))
+                            .values(state="pending", done_at=None))
         pages = [Page(kind, url, key, state) for kind, url, key, state in session.execute(
             select(BackfillPageRow.kind, BackfillPageRow.url, BackfillPageRow.key, BackfillPageRow.state)
             .where(BackfillPageRow.backfill_id == row.id).order_by(BackfillPageRow.id))]

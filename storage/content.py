@@ -80,17 +80,26 @@ class Content:
 
     def canonical_json(self) -> str:
         """Stable serialisation of the normalised content: the fingerprint's input."""
-        n = self.normalised()
-        data = {f.name: getattr(n, f.name) for f in fields(n) if f.name != "published_precision"}
-        if n.published_at is not None:
-            data["published_at"] = n.published_at.isoformat()
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return canonical_json(self.normalised())
 
     def fingerprint(self) -> str:
         """SHA-256 of the normalised content."""
-        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+        return fingerprint(self.normalised())
 
     def changed_fields(self, other: Content) -> list[str]:
         """Names of the fields that differ after normalisation, in ``CONTENT_FIELDS`` order."""
         a, b = self.normalised(), other.normalised()
         return [name for name in CONTENT_FIELDS if getattr(a, name) != getattr(b, name)]
+
+
+def canonical_json(n: Content) -> str:
+    """``Content.canonical_json`` of a content ``n`` already normalised (``Content.normalised``)."""
+    data = {f.name: getattr(n, f.name) for f in fields(n) if f.name != "published_precision"}
+    if n.published_at is not None:
+        data["published_at"] = n.published_at.isoformat()
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def fingerprint(n: Content) -> str:
+    """``Content.fingerprint`` of a content ``n`` already normalised: normalising is the costly part."""
+    return hashlib.sha256(canonical_json(n).encode("utf-8")).hexdigest()

@@ -25,18 +25,16 @@ from sqlalchemy.orm import Session, aliased
 
 from storage.anatomy import Finding, analyse
 from storage.content import Content
+from storage.derived import EchoEntry, echo_of
 from storage.models import ArticleRow, VersionRow
 from storage.models_echoes import EchoBandRow, EchoFindingRow, EchoIndexRow, EchoRow
-from storage.shingles import bands, containment, estimate, overlap, shingles, signature
+from storage.shingles import bands, containment, estimate, overlap, shingles
 from storage.types import now
 
 logger = logging.getLogger(__name__)
 
 CONTAINMENT = 0.5
 """Shared shingles over the shorter text's, at least: an echo."""
-
-MIN_SHINGLES = 12
-"""Texts with fewer shingles (a caption, a one-line notice) are too short to call a copy."""
 
 CANDIDATES = 200
 """Candidates estimated per lookup (from their stored signatures), those sharing most bands first."""
@@ -70,16 +68,21 @@ class Echo:
     findings: tuple[Finding, ...] = ()
 
 
-def index_version(session: Session, article: ArticleRow, content: Content, at: datetime) -> int:
-    """Index ``article``'s new version and (re-)judge its echoes; the number of echoes it has now."""
-    found = shingles(content.text)
-    try:
-        sig = signature(found) if len(found) >= MIN_SHINGLES else None
-    except (ImportError, MemoryError) as exc:  # a crawl child short of memory cannot load datasketch/numpy
-        logger.warning("echo index: %s not indexed (%s); `tgwatch echoes --index` will do it",
-                       article.url, type(exc).__name__, exc_info=True)
-        return 0
-    entry = session.get(EchoIndexRow, article.id)
+def index_version(session: Session, article: ArticleRow, content: Content, at: datetime,
+                  echo: EchoEntry | None = None, *, new: bool = False) -> int:
+    """Index ``article``'s new version and (re-)judge its echoes; the number of echoes it has now.
+
+    ``echo``: the text's entry computed ahead (``storage.derived``), or None to compute it here.
+    ``new``: the article was created in this transaction, so the index cannot hold it yet."""
+    if echo is None:
+        try:
+            echo = echo_of(content.text)
+        except (ImportError, MemoryError) as exc:  # a crawl child short of memory cannot load numpy
+            logger.warning("echo index: %s not indexed (%s); `tgwatch echoes --index` will do it",
+                           article.url, type(exc).__name__, exc_info=True)
+            return 0
+    sig, size = echo.signature, echo.shingles
+    entry = None if new else session.get(EchoIndexRow, article.id)
     if entry is not None:  # a later version: its old bands and pairs go (core statements: no ORM sync)
         plain = {"synchronize_session": False}
         if entry.signature is not None:  # its bands, found by the primary key (no index by article)
@@ -90,15 +93,17 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
                                                    EchoRow.copy_article_id == article.id)),
                         execution_options=plain)
     else:
-        entry = EchoIndexRow(article_id=article.id, version=article.current_version, shingles=len(found),
+        entry = EchoIndexRow(article_id=article.id, version=article.current_version, shingles=size,
                              indexed_at=at, signature=sig)
         session.add(entry)
-    entry.version, entry.shingles, entry.indexed_at, entry.signature = article.current_version, len(found), at, sig
+    entry.version, entry.shingles, entry.indexed_at, entry.signature = article.current_version, size, at, sig
     if sig is None:
         return 0
     keys = bands(sig)
     echoes = 0
-    for other, other_content in candidates(session, article.site, sig, len(found)):
+    found: frozenset[str] | None = None  # the exact shingles, only when there are candidates to confirm
+    for other, other_content in candidates(session, article.site, sig, size):
+        found = found if found is not None else shingles(content.text)
         similarity, containment = overlap(found, shingles(other_content.text))
         if containment >= CONTAINMENT:
             _record(session, (article, content), (other, other_content), similarity, containment, at)

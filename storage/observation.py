@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from storage.content import Content
+
+if TYPE_CHECKING:
+    from storage.derived import Derived
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,9 @@ class Fetched:
     capture: Capture | None = None
     etag: str | None = None
     last_modified: str | None = None
+    derived: Derived | None = field(default=None, compare=False, repr=False)
+    """What recording derives from ``content`` (``storage.derived.derive``), computed ahead by the
+    crawl's extraction workers; None: recording computes it."""
 
 
 @dataclass(frozen=True)

@@ -29,37 +29,29 @@ Rules, by observation:
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.content import Content
+from storage.derived import pinned
 from storage.echoes import index_version
 from storage.findings import record_findings
 from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow
 from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
 from storage.search import index_article
 from storage.captures import compress_for, site_dictionary, text_dictionary
-from storage.types import in_vn
 
 REMOVAL_SIGNALS = 2
 """Removal signals from distinct checks needed before an article is flagged removed."""
-
-
-def pinned(content: Content) -> Content:
-    """The content as stored and hashed: ``published_at`` at +07:00, as both backends return it."""
-    if content.published_at is None:
-        return content
-    return replace(content, published_at=in_vn(content.published_at))
 
 
 def record_observation(
     session: Session, site: str, url: str, obs: Observation, *, run_id: int | None = None
 ) -> Verdict:
     """Apply the rules above for ``(site, url)``; ``url`` is already canonical."""
-    if isinstance(obs, Fetched) and obs.content.is_empty():
+    if isinstance(obs, Fetched) and (obs.derived.empty if obs.derived is not None else obs.content.is_empty()):
         obs = Failed(reason="no article content extracted", fetched_at=obs.fetched_at)
     article = session.scalars(
         select(ArticleRow).where(ArticleRow.site == site, ArticleRow.url == url).with_for_update()
@@ -107,20 +99,20 @@ def _new(session: Session, site: str, url: str, obs: Fetched, run_id: int | None
         failed_checks=0,
     )
     content = pinned(obs.content)
-    digest = content.fingerprint()
+    digest = _fingerprint(obs, content)
     set_latest(article, 1, content, digest)
     session.add(article)
     session.flush()  # the article's id, for the version, the change and the search index
     _add_version(session, article, 1, obs, content, digest)
-    index_article(session, article, content, None)
+    index_article(session, article, content, None, obs.derived.search_text if obs.derived else None)
     _change(session, article, "new", at, run_id, None, 1)
-    index_version(session, article, content, at)
+    index_version(session, article, content, at, obs.derived.echo if obs.derived else None, new=True)
     return Verdict.NEW
 
 
 def _fetched(session: Session, article: ArticleRow, obs: Fetched, run_id: int | None) -> Verdict:
     content = pinned(obs.content)
-    digest = content.fingerprint()
+    digest = _fingerprint(obs, content)
     removed = article.removed_at is not None
     previous = article.current_version
     if digest == article.content_hash:
@@ -141,15 +133,20 @@ def _fetched(session: Session, article: ArticleRow, obs: Fetched, run_id: int | 
         )
     )
     _add_version(session, article, previous + 1, obs, content, digest)
-    index_article(session, article, content, current.content())
+    index_article(session, article, content, current.content(), obs.derived.search_text if obs.derived else None)
     note = f"returns to version {earlier}" if earlier is not None else None
     kind = "restored" if removed else "edited"
     change = _change(session, article, kind, obs.fetched_at, run_id, previous, previous + 1, fields, note)
     session.flush()  # the change's id, for its findings
     record_findings(session, change.id, current.content(), content)
-    index_version(session, article, content, obs.fetched_at)
+    index_version(session, article, content, obs.fetched_at, obs.derived.echo if obs.derived else None)
     article.removed_at = None
     return Verdict.RESTORED if removed else Verdict.EDITED
+
+
+def _fingerprint(obs: Fetched, content: Content) -> str:
+    """``content``'s fingerprint: computed ahead (``obs.derived``) or now."""
+    return obs.derived.fingerprint if obs.derived is not None else content.fingerprint()
 
 
 def _gone(session: Session, article: ArticleRow, obs: Gone, run_id: int | None) -> Verdict:

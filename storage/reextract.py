@@ -20,7 +20,8 @@ from storage.content import Content
 from storage.findings import refresh_version
 from storage.echoes import index_version
 from storage.models import ArticleRow, ChangeRow, VersionRow
-from storage.recording import pinned, set_latest
+from storage.derived import pinned
+from storage.recording import set_latest
 from storage.search import index_article
 from storage.types import now
 

@@ -33,7 +33,6 @@ most one, so positions found in the folded text point into the original.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -42,67 +41,26 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from storage.content import Content, normalise_text
+from storage.folding import FOLD_IN_PLACE, fold, fold_char, normalised_search_text, search_text
 from storage.models import ArticleRow
 from storage.types import AwareDateTime
 
 if TYPE_CHECKING:
     from storage.archive import Archive
 
+__all__ = ["SearchHit", "fold", "fold_char", "index_article", "normalised_search_text", "search", "search_text"]
+
 _WORD = re.compile(r"\w+")
-_SPECIAL = {"đ": "d", "Đ": "d", "ð": "d", "ı": "i", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l"}
-
-
-def fold_char(char: str) -> str:
-    """One character without its diacritics, lower-case; at most one character out."""
-    if char in _SPECIAL:
-        return _SPECIAL[char]
-    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
-    lowered = base.lower()
-    return lowered if len(lowered) == 1 else (base[:1].lower() if base else "")
-
-
-class _FoldTable(dict[int, str]):
-    """``str.translate`` table computing ``fold_char`` on first sight of a character (cached below
-    U+3000: Vietnamese and every Latin letter, so hostile text cannot grow the cache unbounded);
-    ``blank`` stands in for a character that folds to nothing."""
-
-    def __init__(self, blank: str = "") -> None:
-        super().__init__()
-        self.blank = blank
-
-    def __missing__(self, code: int) -> str:
-        folded = fold_char(chr(code)) or self.blank
-        if code < 0x3000:
-            self[code] = folded
-        return folded
-
-
-_FOLD = _FoldTable()
-_FOLD_IN_PLACE = _FoldTable(blank=" ")
-"""Folds one character to exactly one: positions in the folded text are positions in the original."""
-
-
-def fold(value: str) -> str:
-    """Text as it is indexed and searched: no diacritics, đ as d, lower-case."""
-    return unicodedata.normalize("NFC", value).translate(_FOLD)
-
-
-def search_text(content: Content) -> str:
-    """The folded text of one version: what ``articles_fts`` (or ``articles.search_text``) indexes."""
-    n = content.normalised()
-    lead = n.lead if n.lead and n.lead not in n.text else None  # the text usually starts with it
-    parts = [n.title, lead, n.text, n.author, n.category]
-    return fold("\n".join(p for p in parts if p))
-
-
 _FTS_DELETE = text("INSERT INTO articles_fts(articles_fts, rowid, search_text) VALUES ('delete', :id, :text)")
 _FTS_INSERT = text("INSERT INTO articles_fts(rowid, search_text) VALUES (:id, :text)")
 
 
-def index_article(session: Session, article: ArticleRow, content: Content, previous: Content | None) -> None:
+def index_article(session: Session, article: ArticleRow, content: Content, previous: Content | None,
+                  folded: str | None = None) -> None:
     """Make ``content`` the article's searchable text, replacing ``previous`` (what was indexed:
-    its latest version until now; None for a new article). The article must have its id."""
-    folded = search_text(content)
+    its latest version until now; None for a new article). The article must have its id.
+    ``folded``: ``search_text(content)`` computed ahead (``storage.derived``)."""
+    folded = search_text(content) if folded is None else folded
     if session.get_bind().dialect.name != "sqlite":
         article.search_text = folded
         return
@@ -129,7 +87,7 @@ def _tokens(words: str) -> list[str]:
 def snippet_spans(body: str, tokens: list[str], width: int = 200) -> list[tuple[str, bool]]:
     """About ``width`` characters of ``body`` around the first hit, as (text, is_hit) spans."""
     body = normalise_text(body).replace("\n", " ")
-    folded = body.translate(_FOLD_IN_PLACE)  # same length as body
+    folded = body.translate(FOLD_IN_PLACE)  # same length as body
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, tokens)) + r")\b")
     first = pattern.search(folded)
     start = 0 if first is None else max(0, first.start() - width // 3)

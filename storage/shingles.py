@@ -3,10 +3,11 @@
 A text is read as Unicode NFC, lower case, words only (punctuation and spacing do not count), one
 paragraph at a time, so that an excerpt's shingles are a subset of its original's. Shingles are
 ``SHINGLE`` consecutive words (a shorter paragraph is one shingle). The MinHash signature
-(``datasketch``, ``PERMUTATIONS`` permutations, a fixed seed and scheme: stable across processes
-and restarts) is cut into ``BANDS`` bands of ``ROWS`` rows; two texts share a band with probability
-``1 - (1 - J^ROWS)^BANDS`` for Jaccard similarity J: 0.98 at J = 0.25 (an excerpt of a third of a
-report is J ≈ 0.33), 0.006 at J = 0.01 (unrelated reports).
+(datasketch's, ``PERMUTATIONS`` permutations, a fixed seed and scheme: stable across processes
+and restarts; computed with numpy alone, see ``minhash_values``) is cut into ``BANDS`` bands of
+``ROWS`` rows; two texts share a band with probability ``1 - (1 - J^ROWS)^BANDS`` for Jaccard
+similarity J: 0.98 at J = 0.25 (an excerpt of a third of a report is J ≈ 0.33), 0.006 at
+J = 0.01 (unrelated reports).
 
 Stored, each MinHash value keeps its low ``VALUE_BITS`` bits (two different values agree by
 chance once in 65,536: an estimate off by 0.00002) and a band is one 32-bit key (its two values,
@@ -16,6 +17,7 @@ of full values and 64-bit buckets, for the same candidates (migration ``0012``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -52,28 +54,52 @@ def shingles(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-@lru_cache(maxsize=1)
-def _minhash() -> Any:
-    """datasketch's ``MinHash``. Its numpy must not start BLAS threads: OpenBLAS reserves a buffer per
-    core at import, which under a crawl child's address-space limit ends the process (no exception)."""
+def quiet_blas() -> None:
+    """Before numpy is imported: no BLAS threads. OpenBLAS reserves a buffer per core at import,
+    which under a crawl child's address-space limit ends the process (no exception)."""
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
-    from datasketch import MinHash
-
-    return MinHash
 
 
 @lru_cache(maxsize=1)
-def _permutations() -> Any:
-    MinHash = _minhash()
-    return MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme=SCHEME).permutations
+def _permutations() -> tuple[Any, Any]:
+    """datasketch's ``affine32`` permutations for ``SEED``: ``(a, b)``, ``PERMUTATIONS`` uint32 each."""
+    quiet_blas()
+    import numpy as np
+
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, PERMUTATIONS, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, PERMUTATIONS, dtype=np.uint32)
+    return a, b
+
+
+def warm() -> None:
+    """Load numpy and the permutations now (an extraction worker, before its first page)."""
+    _permutations()
 
 
 def minhash_values(found: frozenset[str]) -> Any:
-    """The full 32-bit MinHash values of a shingle set (a numpy array of ``PERMUTATIONS``)."""
-    minhash = _minhash()(num_perm=PERMUTATIONS, seed=SEED, permutations=_permutations(), scheme=SCHEME)
-    minhash.update_batch([s.encode("utf-8") for s in sorted(found)])
-    return minhash.hashvalues
+    """The full 32-bit MinHash values of a shingle set (a numpy array of ``PERMUTATIONS`` uint32).
+
+    Bit for bit datasketch's ``MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme="affine32")`` after
+    ``update_batch`` of the UTF-8 shingles (SHA-1's first 4 bytes, the MurmurHash3 finalizer, then
+    ``a * h + b`` mod 2^32; a test holds the two together), computed with numpy alone: importing
+    datasketch imports scipy, 50 MB more in every process that signs (each extraction worker).
+    """
+    import numpy as np
+
+    a, b = _permutations()
+    values = np.full(PERMUTATIONS, 0xFFFFFFFF, dtype=np.uint32)
+    if found:
+        digests = (hashlib.sha1(s.encode("utf-8")).digest()[:4] for s in sorted(found))
+        hv = np.frombuffer(b"".join(digests), dtype="<u4").astype(np.uint32).reshape(-1, 1)
+        hv = hv ^ (hv >> np.uint32(16))
+        hv = hv * np.uint32(0x85EBCA6B)
+        hv = hv ^ (hv >> np.uint32(13))
+        hv = hv * np.uint32(0xC2B2AE35)
+        hv = hv ^ (hv >> np.uint32(16))
+        values = np.minimum(values, (hv * a + b).min(axis=0))
+    return values
 
 
 def packed(values: Any) -> bytes:

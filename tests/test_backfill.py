@@ -17,10 +17,12 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from crawler.extensions import release_archive
 from fixtures.bigsite import BROKEN, NAME, BigSite, write_site
 from fixtures.testing import FixtureServer
 from monitor.crawl import BackfillProgress
@@ -207,6 +209,57 @@ def test_the_frontier_resumes_holds_and_closes(archive: Archive) -> None:
     assert backfill.finish(archive, again.id)
     fresh = backfill.open_backfill(archive, "s", None, [home])
     assert fresh.id != opened.id and not fresh.resumed
+
+
+def test_a_resumed_backfill_fetches_again_an_article_done_but_not_recorded(archive: Archive) -> None:
+    """Done means recorded: an article a run marked done without the archive holding it (read as
+    no article once under load, or lost in a crash) is pending again for the next run."""
+    home, a1, a2 = "https://s.example/", "https://s.example/bai-1", "https://s.example/bai-2"
+    run = archive.start_run("s", os.getpid())
+    opened = backfill.open_backfill(archive, "s", run, [home])
+    backfill.write_marks(archive, opened.id, [Page("article", a1, a1), Page("article", a2, a2)],
+                         {home: "done", a1: "done", a2: "done"})
+    assert archive.record("s", a1, fetched(0)) == Verdict.NEW
+    archive.finish_run(run, "interrupted", {})
+    again = backfill.open_backfill(archive, "s", archive.start_run("s", os.getpid()), [home])
+    assert {p.url: p.state for p in again.pages} == {home: "done", a1: "done", a2: "pending"}
+    assert not backfill.finish(archive, again.id)
+
+
+def test_an_article_read_as_no_article_is_fetched_once_more_before_it_is_done(tmp_path: Path) -> None:
+    """A page read as "no article" is asked for again at once; only a second such reading marks
+    it done (the first could be a page misread under load: done, it would never be fetched again)."""
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from crawler.backfill import BackfillRun
+    from crawler.items import ArticleCheck
+    from storage.content import VN_TZ
+
+    crawler = get_crawler(settings_dict={"TGWATCH_DB": f"sqlite:///{tmp_path / 'a.db'}", "TGWATCH_BACKFILL": True})
+    asked: list[str] = []
+
+    class Spider:
+        def article_request(self, url: str) -> str:
+            return url
+
+    class Engine:
+        def crawl(self, request: str) -> None:
+            asked.append(request)
+
+    crawler.engine = Engine()  # type: ignore[assignment]
+    run = BackfillRun(crawler, crawler.settings["TGWATCH_DB"], 60.0)
+    url = "https://s.example/bai-1"
+    try:
+        run.add("article", url, url)
+        check = ArticleCheck("s", url, False, datetime.now(VN_TZ))
+        run.item_dropped(check, DropItem("no article"), Spider())  # type: ignore[arg-type]
+        assert asked == [url] and run.state[url] == "pending" and not run.marks
+        run.item_dropped(check, DropItem("no article"), Spider())  # type: ignore[arg-type]
+        assert asked == [url] and run.state[url] == "done" and run.marks == {url: "done"}
+    finally:
+        run.writer.shutdown()
+        release_archive(run.url)
 
 
 def test_progress_tells_rate_and_eta() -> None:

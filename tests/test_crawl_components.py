@@ -117,6 +117,24 @@ def answer(url: str, status: int, *, meta: dict[str, Any] | None = None, body: b
     return HtmlResponse(url, status=status, body=body, request=request)
 
 
+def test_listing_links_resolve_from_each_page_and_skip_files() -> None:
+    """Links are resolved once per site and href (a cache): a relative href still resolves
+    against its own page, a <base href> is honoured, files and other schemes are skipped."""
+    from crawler.links import iter_links
+
+    page = ('<a href="/tin?page=2">2</a><a href="bai-1.html">1</a><a href="//s.example/x y">x</a>'
+            '<a href="https://other.example/a">o</a><a href="mailto:a@b">m</a><a href="/anh.jpg">i</a>'
+            '<a href="/tin?page=2">again</a><area href="?page=3">')
+    assert list(iter_links(page, "http://s.example/tin/muc?page=1")) == [
+        "http://s.example/tin?page=2", "http://s.example/tin/bai-1.html", "http://s.example/x%20y",
+        "https://other.example/a", "http://s.example/tin/muc?page=3"]
+    assert list(iter_links(page, "https://s.example/khac/trang"))[:3] == [
+        "https://s.example/tin?page=2", "https://s.example/khac/bai-1.html", "https://s.example/x%20y"]
+    based = '<base href="http://cdn.example/d/"><a href="bai-1.html">1</a><a href="/tin?page=2">2</a>'
+    assert list(iter_links(based, "http://s.example/tin")) == ["http://cdn.example/d/bai-1.html",
+                                                               "http://cdn.example/tin?page=2"]
+
+
 def test_spider_judges_answers_without_a_page(loader: SiteSpiderLoader) -> None:
     spider = spider_for(loader, "longan")
     url = BASE + "longan/Pages/a-1.aspx"

@@ -47,6 +47,8 @@ _INVISIBLE: dict[int, str | None] = {
     **dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\ufffe\uffff"), None),
     **{c: None for c in range(32) if chr(c) not in "\t\n\r\x0b\x0c"}, 0x0B: " ", 0x0C: " ",
 }
+_HAS_INVISIBLE = re.compile("[" + "".join(re.escape(chr(code)) for code in _INVISIBLE) + "]")
+"""Whether a text holds one of them: one scan, where ``translate`` rebuilds the whole page (~1.5 ms)."""
 _INVISIBLE_REFS = re.compile(
     r"&(?:shy|zwnj|zwj|ZeroWidthSpace|NoBreak|#0*(?:173|820[345]|8288|65279)|#[xX]0*(?:ad|200[bcd]|2060|feff));?",
     re.IGNORECASE,
@@ -71,7 +73,10 @@ def parse_html(html: str | bytes) -> HtmlElement | None:
     """Text (bytes decoded robustly: strict UTF-8 first) parsed by lxml, made inert (``sanitize``);
     None for an empty page."""
     text = decode_html(html) if isinstance(html, bytes) else html
-    text = _INVISIBLE_REFS.sub("", _XML_DECL.sub("", text.lstrip("\ufeff")).translate(_INVISIBLE))
+    text = _XML_DECL.sub("", text.lstrip("\ufeff"))
+    if _HAS_INVISIBLE.search(text):
+        text = text.translate(_INVISIBLE)
+    text = _INVISIBLE_REFS.sub("", text)
     if not text.strip():
         return None
     try:

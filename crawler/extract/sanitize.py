@@ -41,6 +41,23 @@ VOID = frozenset("area base br col embed hr img input link meta source track wbr
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_NUMERIC_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+))")
+
+
+def _harmless(code: int) -> bool:
+    """A character a reference may put in the tree that ``drop_controls`` would leave as it is."""
+    return code in (9, 10) or (0x20 <= code < 0x7F) or (0x9F < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF)
+
+
+def may_make_controls(text: str) -> bool:
+    """Whether parsing ``text`` (already without control characters) can put one in the tree: only
+    a numeric character reference can (``&#27;``, ``&#x9b;``, ``&#13;``); most pages have none."""
+    for match in _NUMERIC_REF.finditer(text):
+        hexa, decimal = match.groups()
+        digits = hexa or decimal
+        if len(digits) > 8 or not _harmless(int(digits, 16 if hexa else 10)):
+            return True
+    return False
 
 
 def drop_controls(text: str) -> str:
@@ -183,6 +200,7 @@ def parse_document(text: str) -> HtmlElement:
     root = document_fromstring(text, parser=parser)
     if _too_deep(parser):
         root = document_fromstring(shallow_source(text), parser=HTMLParser(huge_tree=True))
-    inert_tree(root)
+    if may_make_controls(text):  # else the tree has none: no need to look at every node
+        inert_tree(root)
     flatten(root)
     return root

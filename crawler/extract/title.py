@@ -26,6 +26,8 @@ _NOT_TITLED = re.compile(r"sub-?title|subheading|title-?(?:bar|box|cat|list|link
 _SEPARATORS = re.compile(r"\s+[-|–—:»·•]\s+|\s*[|»·•]\s*|\s+::\s+")
 _BLOCK_TAGS = ("p", "div", "table", "ul", "ol", "section", "article")
 _CHROME_WORDS = ("logo", "brand", "masthead", "banner")
+_CHROME_NAME = re.compile("|".join((*_CHROME_WORDS, "footer", "copyright")))
+"""Any of the words in a tag, class and id string (one scan instead of one ``in`` per word)."""
 _PAGE_PARTS = ("header", "nav", "footer", "portlet-topper", "menu", "navbar", "topbar", "sidebar")
 
 
@@ -66,7 +68,7 @@ def _chrome_names(root: HtmlElement) -> str:
         if not isinstance(element.tag, str):
             continue
         names = f"{element.tag} {_names(element)}"
-        if element.tag in ("header", "footer") or any(w in names for w in (*_CHROME_WORDS, "footer", "copyright")):
+        if element.tag in ("header", "footer") or _CHROME_NAME.search(names):
             texts.append(element_text(element))
             texts.extend(img.get("alt", "") for img in element.iter("img"))
     return fold(" | ".join(texts))

@@ -224,11 +224,20 @@ class SiteSpider(Spider):
                 yield request
         due = select_rechecks(known, self.recheck, self.policy, now())
         self.crawler.stats.set_value("tgwatch/rechecks", len(due))
-        logger.info("%s: %d known articles, %d to re-check (%s)", self.name, len(known), len(due), self.recheck)
+        logger.info("%s: %d known articles, %d to re-check (%s)", self.name, len(self.known), len(due), self.recheck)
         for article in due:
             if not self.article_requests.take("re-checks"):
                 break
+            await self.room()
             yield self.article_request(article.url, known=article)
+
+    async def room(self) -> None:
+        """Wait while the downloader is full and the scheduler still holds requests: Scrapy pulls
+        start requests eagerly, and 20,000 re-checks queued at once held memory in proportion to
+        the archive; pulled as the scheduler drains, they hold a downloader's worth."""
+        engine = self.crawler.engine
+        if engine is not None and engine.needs_backout():
+            await self.crawler.signals.wait_for(signals.scheduler_empty)
 
     async def backfill_start(self, run_id: int | None) -> AsyncIterator[Request]:
         """The backfill's frontier: what it has not done yet, articles first; every page of it

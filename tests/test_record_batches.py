@@ -1,0 +1,139 @@
+"""Batched recording: several observations per transaction, each still recorded whole or not at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from crawler.pipelines import Batches
+from storage import recording
+from storage.archive import Archive, Entry
+from storage.observation import Fetched, NotModified, Verdict
+from tests.plugins.archive import at, fetched
+
+URLS = [f"https://example.vn/tin-tuc/bai-viet-{n}" for n in range(4)]
+
+
+def rows(archive: Archive, table: str) -> int:
+    with archive.engine.connect() as c:
+        return int(c.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def titled(n: int, minutes: float = 0) -> Fetched:
+    return fetched(minutes, title=f"Bài viết số {n} về hội nghị tỉnh ủy")
+
+
+def test_a_batch_records_each_observation_with_its_verdict(archive: Archive) -> None:
+    archive.record("s", URLS[0], titled(0))
+    entries = [Entry("s", URLS[0], NotModified(fetched_at=at(5))), Entry("s", URLS[1], titled(1)),
+               Entry("s", URLS[0], titled(0, 6))]
+    assert archive.record_batch(entries) == [Verdict.UNCHANGED, Verdict.NEW, Verdict.UNCHANGED]
+    assert rows(archive, "articles") == 2 and rows(archive, "versions") == 2
+    [first] = [k for k in archive.known_articles("s") if k.url == URLS[0]]
+    assert first.last_checked_at == at(6)
+
+
+def test_a_failing_observation_rolls_back_alone_and_is_retried_alone(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It fails after its article, version and change rows were written: its savepoint takes them
+    back, the others of the batch are recorded, and its retry alone raises again: its outcome."""
+    real = recording.index_version
+    tries: list[str] = []
+
+    def failing(session: Any, article: Any, *args: Any, **kwargs: Any) -> int:
+        if article.url == URLS[1]:
+            tries.append(article.url)
+            raise RuntimeError("a bug in the echo index")
+        return real(session, article, *args, **kwargs)
+
+    monkeypatch.setattr(recording, "index_version", failing)
+    outcomes = archive.record_batch([Entry("s", url, titled(n)) for n, url in enumerate(URLS)])
+    assert outcomes[0] is Verdict.NEW and outcomes[2] is Verdict.NEW and outcomes[3] is Verdict.NEW
+    assert isinstance(outcomes[1], RuntimeError)
+    assert tries == [URLS[1], URLS[1]]  # in the batch, then alone
+    assert sorted(k.url for k in archive.known_articles("s")) == sorted([URLS[0], URLS[2], URLS[3]])
+    assert rows(archive, "versions") == 3 and rows(archive, "changes") == 3 and rows(archive, "captures") == 3
+
+
+def test_a_lost_race_in_a_batch_is_decided_again_alone(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = recording.record_observation
+    raced: list[str] = []
+
+    def racing(session: Any, site: str, url: str, obs: Any, **kwargs: Any) -> Verdict:
+        if url == URLS[2] and not raced:
+            raced.append(url)
+            real(session, site, url, obs, **kwargs)
+            raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
+        return real(session, site, url, obs, **kwargs)
+
+    monkeypatch.setattr(recording, "record_observation", racing)
+    outcomes = archive.record_batch([Entry("s", url, titled(n)) for n, url in enumerate(URLS)])
+    assert outcomes == [Verdict.NEW] * 4
+    assert rows(archive, "articles") == 4 and rows(archive, "versions") == 4 and rows(archive, "changes") == 4
+
+
+class Reactor:
+    """A stand-in for ``reactor.callFromThread``: the writer's "done" waits until the test delivers it."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+    def __call__(self, action: Any) -> None:
+        self.calls.append(action)
+
+    def deliver(self) -> None:
+        while self.calls:
+            self.calls.pop(0)()
+
+
+def test_observations_that_come_while_the_writer_writes_go_together(archive: Archive) -> None:
+    reactor = Reactor()
+    batches = Batches(archive, 2, reactor)
+    first = batches.submit(Entry("s", URLS[0], titled(0)))  # the writer is idle: written at once
+    assert first.result(timeout=30) is Verdict.NEW
+    waiting = [batches.submit(Entry("s", url, titled(n))) for n, url in enumerate(URLS[1:], 1)]
+    assert not any(f.done() for f in waiting) and len(batches.pending) == 3  # the writer is not done yet
+    reactor.calls.pop(0)()  # now it is: the next batch (two, the batch size) goes
+    assert [f.result(timeout=30) for f in waiting[:2]] == [Verdict.NEW, Verdict.NEW]
+    assert not waiting[2].done()
+    reactor.deliver()
+    assert waiting[2].result(timeout=30) is Verdict.NEW
+    batches.close()
+    assert rows(archive, "articles") == 4
+
+
+def test_a_partial_batch_is_written_at_close(archive: Archive) -> None:
+    reactor = Reactor()
+    batches = Batches(archive, 10, reactor)
+    batches.submit(Entry("s", URLS[0], titled(0))).result(timeout=30)
+    futures = [batches.submit(Entry("s", url, titled(n))) for n, url in enumerate(URLS[1:3], 1)]
+    assert not any(f.done() for f in futures)  # the writer's "done" never came back
+    batches.close()
+    assert [f.result(timeout=0) for f in futures] == [Verdict.NEW, Verdict.NEW]
+    assert rows(archive, "articles") == 3
+
+
+def test_derived_ahead_is_what_recording_derives(archive: Archive) -> None:
+    """A crawl's workers derive the fingerprint, search text and echo signature ahead
+    (``storage.derived``); recording them is the same as recording without them."""
+    from dataclasses import replace
+
+    from storage.derived import derive, echo_of, pinned
+    from storage.search import search_text
+
+    long_text = "\n".join(f"Đoạn {n}: Ban Tuyên giáo Tỉnh ủy tổ chức hội nghị quán triệt nghị quyết số {n}."
+                          for n in range(8))
+    plain = fetched(0, text=long_text)
+    ahead = replace(fetched(0, text=long_text), derived=derive(plain.content))
+    assert ahead.derived is not None and ahead.derived.echo == echo_of(long_text)
+    assert ahead.derived.fingerprint == pinned(plain.content).fingerprint()
+    assert ahead.derived.search_text == search_text(pinned(plain.content))
+    assert archive.record_batch([Entry("s", URLS[0], plain), Entry("s", URLS[1], ahead)]) == [Verdict.NEW] * 2
+    with archive.engine.connect() as c:
+        hashes = c.execute(text("SELECT content_hash FROM versions ORDER BY id")).scalars().all()
+        signatures = c.execute(text("SELECT shingles, signature FROM echo_index ORDER BY article_id")).all()
+    assert hashes[0] == hashes[1] and signatures[0] == signatures[1] and signatures[0][1] is not None
+    assert {hit.url for hit in archive.search("tuyen giao nghi quyet")} == {URLS[0], URLS[1]}
