@@ -199,7 +199,7 @@ class SiteSpider(Spider):
 
     def article_request(self, url: str, *, known: KnownArticle | None = None) -> Request:
         """A check of ``url``; for a known article, with the validators the archive holds."""
-        self.checked.add(canonical_url(url))
+        self.checked.add(known.url if known is not None else canonical_url(url))  # the archive's URLs are canonical
         meta: dict[str, Any] = {"tgwatch_kind": "article", "tgwatch_known": known is not None,
                                 "handle_httpstatus_list": ARTICLE_STATUSES, "playwright": self.profile.renders(url)}
         if known is not None and not meta["playwright"]:  # a rendered page is more than its HTML's validators
