@@ -49,8 +49,8 @@ class ExtractPipeline:
         return cls(crawler, workers, settings.get("TGWATCH_EXTRACT_START_METHOD"))
 
     def open_spider(self) -> None:
-        """The workers start with the first page to read, not here: a re-crawl answered by 304s
-        throughout needs none (two idle workers weighed ~120 MB of the crawl's memory)."""
+        if self.workers > 0:
+            self.start_pool()
 
     def start_pool(self) -> None:
         """Start the workers in a thread: starting processes blocks, the reactor must not."""
@@ -61,11 +61,8 @@ class ExtractPipeline:
     async def read(self, item: ArticleCheck, page: Page, profile: SiteProfile | None) -> Reading:
         """``read_page`` in a worker; a pool broken by a dead worker is replaced once."""
         at, known = item.fetched_at, item.known
-        if self.workers <= 0:
-            return await run_in_thread(read_page, page, profile, fetched_at=at, known=known)
         if self.pool is None:
-            self.start_pool()
-        assert self.pool is not None
+            return await run_in_thread(read_page, page, profile, fetched_at=at, known=known)
         pool = await wait_for(self.pool)
         try:
             return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known))
