@@ -21,8 +21,9 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.models import ArticleRow, ChangeRow
@@ -66,6 +67,7 @@ class ListingVerdicts:
 
 
 Stint = tuple[int, int]  # (page id, position)
+OpenStint = Any  # a ``listings`` row as (id, page_id, article_id, position)
 
 
 def record_listings(session: Session, crawl: ListingCrawl, run_id: int | None = None) -> ListingVerdicts:
@@ -73,15 +75,19 @@ def record_listings(session: Session, crawl: ListingCrawl, run_id: int | None = 
     _lock_site(session, crawl.site)
     ids = _article_ids(session, crawl.site, {u for p in crawl.pages for u in p.articles})
     pages = _pages(session, crawl)
-    open_rows = session.scalars(
-        select(ListingRow).join(ListingPageRow, ListingPageRow.id == ListingRow.page_id)
+    # plain rows, not ORM objects: a site's open stints are as many as its listed articles, and
+    # thousands of ORM objects held for the transaction weighed ~4 KB an article at a crawl's end
+    open_rows = session.execute(
+        select(ListingRow.id, ListingRow.page_id, ListingRow.article_id, ListingRow.position)
+        .join(ListingPageRow, ListingPageRow.id == ListingRow.page_id)
         .where(ListingPageRow.site == crawl.site, ListingRow.seen_until.is_(None))
     ).all()
     before: dict[int, list[Stint]] = defaultdict(list)  # article -> its open stints, before this crawl
-    by_page: dict[int, list[ListingRow]] = defaultdict(list)
+    by_page: dict[int, list[OpenStint]] = defaultdict(list)
     for row in open_rows:
         before[row.article_id].append((row.page_id, row.position))
         by_page[row.page_id].append(row)
+    del open_rows
     seen: dict[int, Stint] = {}  # article -> its first place in this crawl
     appearances: Counter[int] = Counter()
     for page in crawl.pages:
@@ -92,9 +98,7 @@ def record_listings(session: Session, crawl: ListingCrawl, run_id: int | None = 
             seen.setdefault(article_id, (page_id, position))
         _update_stints(session, page_id, by_page.pop(page_id, []), now, page.read_at)
     if crawl.can_judge:  # pages no longer reached (fewer pagination pages, past the cap): closed
-        for rows in by_page.values():
-            for stint in rows:
-                stint.seen_until = crawl.at
+        _close(session, [stint.id for rows in by_page.values() for stint in rows], crawl.at)
     urls = {row.id: url for url, row in pages.items()}
     relisted = _mark_seen(session, crawl, seen, urls, run_id)
     if not crawl.can_judge:
@@ -161,42 +165,61 @@ def _positions(page: ListingPage, ids: dict[str, int]) -> dict[int, int]:
     return out
 
 
-def _update_stints(session: Session, page_id: int, rows: list[ListingRow], now: dict[int, int],
+def _update_stints(session: Session, page_id: int, rows: list[OpenStint], now: dict[int, int],
                    at: datetime) -> None:
     """Close the stints that ended, open the ones that began; the rest stay as they are."""
     kept = set()
+    ended = []
     for row in rows:
         if now.get(row.article_id) == row.position:
             kept.add(row.article_id)
         else:
-            row.seen_until = at
-    session.add_all(ListingRow(page_id=page_id, article_id=article_id, position=position, seen_from=at)
-                    for article_id, position in now.items() if article_id not in kept)
+            ended.append(row.id)
+    _close(session, ended, at)
+    began = [{"page_id": page_id, "article_id": article_id, "position": position, "seen_from": at}
+             for article_id, position in now.items() if article_id not in kept]
+    if began:
+        session.execute(insert(ListingRow), began)
 
 
-def _statuses(session: Session, site: str) -> dict[int, ListingStatusRow]:
-    query = (select(ListingStatusRow).join(ArticleRow, ArticleRow.id == ListingStatusRow.article_id)
-             .where(ArticleRow.site == site))
-    return {row.article_id: row for row in session.scalars(query)}
+def _close(session: Session, stints: list[int], at: datetime) -> None:
+    """End the stints of these ``listings`` ids at ``at``."""
+    for start in range(0, len(stints), 500):
+        session.execute(update(ListingRow).where(ListingRow.id.in_(stints[start:start + 500])).values(seen_until=at))
+
+
+def _states(session: Session, site: str) -> dict[int, str]:
+    """Article id -> listing state, of the site's articles that have one."""
+    query = (select(ListingStatusRow.article_id, ListingStatusRow.state)
+             .join(ArticleRow, ArticleRow.id == ListingStatusRow.article_id).where(ArticleRow.site == site))
+    return {article_id: state for article_id, state in session.execute(query)}
 
 
 def _mark_seen(session: Session, crawl: ListingCrawl, seen: dict[int, Stint], urls: dict[int, str],
                run_id: int | None) -> int:
-    statuses = _statuses(session, crawl.site)
+    states = _states(session, crawl.site)
     relisted = 0
+    new: list[dict[str, Any]] = []
+    listed: list[int] = []
+    back: list[int] = []  # delisted or unlisted, listed again
     for article_id, (page_id, position) in seen.items():
-        status = statuses.get(article_id)
-        if status is None:
-            session.add(ListingStatusRow(article_id=article_id, state=ListingState.LISTED, since=crawl.at,
-                                         last_listed_at=crawl.at))
+        state = states.get(article_id)
+        if state is None:
+            new.append({"article_id": article_id, "state": ListingState.LISTED, "since": crawl.at,
+                        "last_listed_at": crawl.at})
             continue
-        if status.state == ListingState.DELISTED:
+        if state == ListingState.DELISTED:
             note = f"listed again on {urls[page_id]} at position {position}"
             _change(session, article_id, ChangeKind.RELISTED, crawl.at, run_id, note)
             relisted += 1
-        if status.state != ListingState.LISTED:
-            status.state, status.since = ListingState.LISTED, crawl.at
-        status.last_listed_at = crawl.at
+        (listed if state == ListingState.LISTED else back).append(article_id)
+    if new:
+        session.execute(insert(ListingStatusRow), new)
+    for ids, values in ((listed, {"last_listed_at": crawl.at}),
+                        (back, {"state": ListingState.LISTED, "since": crawl.at, "last_listed_at": crawl.at})):
+        for start in range(0, len(ids), 500):
+            session.execute(update(ListingStatusRow).where(ListingStatusRow.article_id.in_(ids[start:start + 500]))
+                            .values(**values))
     return relisted
 
 
@@ -204,11 +227,12 @@ def _judge_unseen(session: Session, crawl: ListingCrawl, seen: dict[int, Stint],
                   before: dict[int, list[Stint]], run_id: int | None, urls: dict[int, str]) -> tuple[int, int]:
     """Listed articles no page showed this time: delisted, out of reach, removed, or undecided."""
     judged = {ListingState.LISTED} if crawl.truncated else {ListingState.LISTED, ListingState.UNLISTED}
-    missing = [s for s in _statuses(session, crawl.site).values() if s.state in judged and s.article_id not in seen]
+    missing = [a for a, state in _states(session, crawl.site).items() if state in judged and a not in seen]
     delisted = out = 0
-    for status in missing:
-        article = session.get(ArticleRow, status.article_id)
-        assert article is not None
+    for article_id in missing:
+        status = session.get(ListingStatusRow, article_id)
+        article = session.get(ArticleRow, article_id)
+        assert article is not None and status is not None
         if article.removed_at is not None:
             if status.state != ListingState.UNLISTED:
                 status.state, status.since = ListingState.UNLISTED, crawl.at

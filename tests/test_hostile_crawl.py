@@ -107,6 +107,26 @@ def test_a_pattern_that_slips_through_gives_up_on_a_link(caplog: pytest.LogCaptu
     assert pattern.timeouts == 1 and "gave up on a link" in caplog.text
 
 
+def test_a_link_is_matched_again_when_the_time_limit_passed_while_the_thread_stalled(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limit is wall time: on a loaded machine an ordinary link once ran out of it with the
+    thread descheduled, and its article was never crawled. A stall (little CPU time spent) is no
+    verdict on the pattern: the link is matched again."""
+    pattern = compile_pattern(r"/bai-viet-\d+\.html$")
+    real, stalls = pattern.compiled, [1]
+
+    class Stalling:
+        def search(self, text: str, timeout: float) -> object:
+            if stalls:
+                stalls.pop()
+                raise TimeoutError("regex timed out")  # as when the thread did not run for MATCH_TIMEOUT
+            return real.search(text, timeout=timeout)
+
+    monkeypatch.setattr(pattern, "compiled", Stalling())
+    assert pattern.search("http://127.0.0.1:8000/quoc-phong/bai-viet-20626.html") is not None
+    assert pattern.timeouts == 0
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_a_busy_crawl_within_ten_seconds(signum: int, fresh_fixture_server: FixtureServer,
                                                         tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -115,7 +116,6 @@ class SiteSpider(Spider):
         self.listing_urls: set[str] = set()  # listing pages requested (at most max_listings)
         self.listing_log = ListingLog()
         self.checked: set[str] = set()  # canonical URLs of the articles this crawl checks
-        self.known: dict[str, KnownArticle] = {}
         self.listed_before: set[str] = set()  # articles the listings showed at the last crawl
         self.idle_rechecked = False
         self.owners: dict[str, str] = {}  # URL -> configured site owning it (shared hosts only)
@@ -199,7 +199,7 @@ class SiteSpider(Spider):
 
     def article_request(self, url: str, *, known: KnownArticle | None = None) -> Request:
         """A check of ``url``; for a known article, with the validators the archive holds."""
-        self.checked.add(canonical_url(url))
+        self.checked.add(known.url if known is not None else canonical_url(url))  # the archive's URLs are canonical
         meta: dict[str, Any] = {"tgwatch_kind": "article", "tgwatch_known": known is not None,
                                 "handle_httpstatus_list": ARTICLE_STATUSES, "playwright": self.profile.renders(url)}
         if known is not None and not meta["playwright"]:  # a rendered page is more than its HTML's validators
@@ -213,8 +213,7 @@ class SiteSpider(Spider):
         known = await run_in_thread(run.archive.known_articles, self.name) if run is not None else []
         if run is not None:
             self.listed_before = await run_in_thread(run.archive.listed_urls, self.name)
-        self.known = {article.url: article for article in known}
-        self.known_urls = set(self.known)
+        self.known_urls = {article.url for article in known}
         if self.backfill is not None:
             async for step in self.backfill_start(run.run_id if run is not None else None):
                 yield step
@@ -222,13 +221,13 @@ class SiteSpider(Spider):
         for url in self.profile.start_urls:
             if (request := self.listing_request(url)) is not None:
                 yield request
-        due = select_rechecks(known, self.recheck, self.policy, now())
+        due = deque(select_rechecks(known, self.recheck, self.policy, now()))
         self.crawler.stats.set_value("tgwatch/rechecks", len(due))
-        logger.info("%s: %d known articles, %d to re-check (%s)", self.name, len(self.known), len(due), self.recheck)
-        for article in due:
-            if not self.article_requests.take("re-checks"):
-                break
+        logger.info("%s: %d known articles, %d to re-check (%s)", self.name, len(known), len(due), self.recheck)
+        del known  # from here on each known article is let go once its request is made
+        while due and self.article_requests.take("re-checks"):
             await self.room()
+            article = due.popleft()
             yield self.article_request(article.url, known=article)
 
     async def room(self) -> None:
@@ -345,8 +344,10 @@ class SiteSpider(Spider):
             return
         logger.info("%s: %d listed articles off the listings: re-checking them", self.name, len(dropped))
         assert self.crawler.engine is not None
-        for url in dropped:
-            self.crawler.engine.crawl(self.article_request(url, known=self.known.get(url)))
+        for url in dropped:  # known articles: ConditionalRequestMiddleware asks the archive for their validators
+            request = self.article_request(url)
+            request.meta["tgwatch_known"] = True
+            self.crawler.engine.crawl(request)
         raise DontCloseSpider
 
     # --- article checks -----------------------------------------------------------------------
