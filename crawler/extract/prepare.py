@@ -179,6 +179,20 @@ def _break_run(children: list[HtmlElement], i: int) -> int:
     return j if j > i else -1
 
 
+def _plain_wrapper(p: HtmlElement) -> HtmlElement:
+    """The widest plain wrapper (no class, no id) holding exactly the paragraph's text.
+
+    A styling ``<div>`` around one paragraph adds nothing, so the parts of a split paragraph go beside
+    it; a named container (Drupal's ``field--name-body`` left with the one paragraph that a blank-line
+    run made of two) is the body itself, and the parts stay inside it."""
+    key = element_text(p)
+    while ((parent := p.getparent()) is not None and parent.tag not in ("body", "html")
+           and not parent.get("class") and not parent.get("id") and parent.get("itemprop") != "articleBody"
+           and element_text(parent) == key):
+        p = parent
+    return p
+
+
 def split_blank_lines(root: HtmlElement) -> None:
     """Two ``<br>`` in a row (a blank line) end a paragraph: ``<p>a<br><br>b</p>`` is ``<p>a</p><p>b</p>``
     to a reader, and trafilatura reads the two apart only in the second markup."""
@@ -198,7 +212,7 @@ def split_blank_lines(root: HtmlElement) -> None:
             current.append(children[i])
             i += 1
         segments.append((text, current))
-        anchor = same_text_wrapper(p)  # a paragraph's own wrapper div: the parts go beside the wrapper
+        anchor = _plain_wrapper(p)
         parent, tail = anchor.getparent(), anchor.tail
         for child in children:
             p.remove(child)
