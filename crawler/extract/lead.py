@@ -37,6 +37,8 @@ def following(element: HtmlElement, levels: int = 4, *, headers: bool = False) -
     left so (``<header>``, a table cell, a class or id saying header/title: K2's ``itemHeader``,
     Drupal's title block): what follows an ordinary block is no longer the title's neighbourhood."""
     for _ in range(levels + 1):
+        while (parent := element.getparent()) is not None and _plain_wrapper_of(parent, element):
+            element = parent  # a styling wrapper adds nothing: its neighbours are the element's
         after = [e for e in element.itersiblings() if isinstance(e.tag, str)]
         yield from after
         if sum(len(element_text(e)) for e in after) > 60:
@@ -49,6 +51,13 @@ def following(element: HtmlElement, levels: int = 4, *, headers: bool = False) -
         if headers and cell not in ("header", "td", "th", "tr") and not _HEADER.search(names):
             return
         element = parent
+
+
+def _plain_wrapper_of(parent: HtmlElement, element: HtmlElement) -> bool:
+    """``parent`` is a plain ``<div>`` (no class, no id) holding only ``element``: a styling wrapper."""
+    return (parent.tag == "div" and not parent.get("class") and not parent.get("id")
+            and [c for c in parent if isinstance(c.tag, str)] == [element] and not (parent.text or "").strip()
+            and not (element.tail or "").strip())
 
 
 def _several_paragraphs(element: HtmlElement) -> bool:
