@@ -55,6 +55,14 @@ class RunnerSettings:
     only its last line survives, in the run's error."""
 
 
+ARENAS = 2
+"""glibc malloc arenas of a memory-limited crawl child (``MALLOC_ARENA_MAX``): each reserves 64 MiB of
+address space, up to eight per core, which ``RLIMIT_AS`` counts although it is never used; with a
+crawl's threads (reactor, recording, pool start, DNS) a 768 MiB limit once left none to start a
+thread ("can't start new thread"). Two are shared by the threads: only the reactor and the
+recording thread are busy."""
+
+
 def _limit_memory(limit: int) -> None:  # runs in the child between fork and exec
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
@@ -90,6 +98,8 @@ class CrawlRunner:
         # Chromium reserves address space by the terabyte (V8's sandbox) and dies under any RLIMIT_AS;
         # a browser crawl's memory is bounded by its own means instead (crawler/browser.py).
         limit = 0 if site in self.browser_sites else self.settings.memory_mb * 1024 * 1024
+        if limit > 0:  # glibc reserves 64 MiB of address space per thread's malloc arena: under RLIMIT_AS
+            env.setdefault("MALLOC_ARENA_MAX", str(ARENAS))  # a few threads then could not start at all
         launched, clock = now(), time.monotonic()
         with tempfile.TemporaryFile() as out, self._log_file(site, launched) as err:
             proc = subprocess.Popen(

@@ -16,7 +16,7 @@ from datetime import datetime
 from types import TracebackType
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from storage import captures, echoes, listings, reads, recording, reextract, runs, search
@@ -41,6 +41,14 @@ class Entry:
     url: str
     obs: Observation
     run_id: int | None = None
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` is the archive going away (a server gone, SQLite locked past the busy
+    timeout) rather than one observation's fault: then no savepoint of the batch can stand."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class Archive:
@@ -132,10 +140,14 @@ class Archive:
                             key = canonical_url(entry.url)
                             outcomes.append(recording.record_observation(session, entry.site, key, entry.obs,
                                                                          run_id=entry.run_id))
-                    except Exception:  # rolled back to its savepoint; retried alone below
+                    except Exception as exc:  # rolled back to its savepoint; retried alone below
+                        if _connection_lost(exc):
+                            raise  # the whole transaction is gone: none of the batch is recorded
                         outcomes.append(None)
         except ArchiveError as exc:
             return [exc] * len(entries)
+        except SQLAlchemyError as exc:  # the transaction's end failed (a connection lost mid-batch)
+            return [ArchiveError(f"{self.url}: {first_line(exc)}")] * len(entries)
         return [outcome if outcome is not None else self._record_alone(entry)
                 for entry, outcome in zip(entries, outcomes)]
 

@@ -116,11 +116,11 @@ def test_a_link_is_matched_again_when_the_time_limit_passed_while_the_thread_sta
     real, stalls = pattern.compiled, [1]
 
     class Stalling:
-        def search(self, text: str, timeout: float) -> object:
+        def search(self, text: str, timeout: float, **options: object) -> object:
             if stalls:
                 stalls.pop()
                 raise TimeoutError("regex timed out")  # as when the thread did not run for MATCH_TIMEOUT
-            return real.search(text, timeout=timeout)
+            return real.search(text, timeout=timeout, **options)
 
     monkeypatch.setattr(pattern, "compiled", Stalling())
     assert pattern.search("http://127.0.0.1:8000/quoc-phong/bai-viet-20626.html") is not None
