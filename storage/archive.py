@@ -143,6 +143,7 @@ class Archive:
                     except Exception as exc:  # rolled back to its savepoint; retried alone below
                         if _connection_lost(exc):
                             raise  # the whole transaction is gone: none of the batch is recorded
+                        captures.forget(session)  # what it cached may be rolled back with it
                         outcomes.append(None)
         except ArchiveError as exc:
             return [exc] * len(entries)

@@ -99,11 +99,24 @@ def text_dictionary(session: Session, dictionary_id: int | None) -> zstandard.Zs
     return _load(session, dictionary_id) if dictionary_id is not None else None
 
 
+def forget(session: Session) -> None:
+    """Drop what ``site_dictionary`` and ``_load`` cached in ``session``: after a rollback to a
+    savepoint a dictionary trained inside it no longer exists (and its id may be given again)."""
+    session.info.pop("tgwatch_site_dictionaries", None)
+    session.info.pop("tgwatch_dictionaries", None)
+
+
 def site_dictionary(session: Session, site: str) -> int | None:
-    """The id of the site's newest dictionary, if it has one."""
-    return session.scalar(
-        select(func.max(CaptureDictionaryRow.id)).where(CaptureDictionaryRow.site == site)
-    )
+    """The id of the site's newest dictionary, if it has one; asked once per session and site (a
+    batch of recordings shares its session), except while the site has none: it may be trained
+    during the session. Dictionaries are never deleted, so a known id stays usable."""
+    known: dict[str, int] = session.info.setdefault("tgwatch_site_dictionaries", {})
+    if site not in known:
+        found = session.scalar(select(func.max(CaptureDictionaryRow.id)).where(CaptureDictionaryRow.site == site))
+        if found is None:
+            return None
+        known[site] = found
+    return known[site]
 
 
 def _prefix(session: Session, dictionary_id: int | None, text: str) -> zstandard.ZstdCompressionDict:
@@ -210,6 +223,7 @@ def train(session: Session, site: str) -> int | None:
                                digest=hashlib.sha256(data).hexdigest(), data=data)
     session.add(row)
     session.flush()
+    session.info.setdefault("tgwatch_site_dictionaries", {})[site] = row.id  # the newest, for ``site_dictionary``
     return row.id
 
 
