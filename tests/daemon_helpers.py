@@ -20,6 +20,7 @@ from fixtures.config import LOOPBACK_SETTINGS, setting_args, site_config
 from fixtures.testing import FixtureServer
 from storage.archive import Archive
 from storage.models import CrawlRunRow
+from tests.orphans import end_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_CRAWL = {
@@ -54,7 +55,7 @@ class Daemon:
                        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         with self.log.open("wb") as stderr:
             self.proc = subprocess.Popen(command, cwd=directory, env=environment, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=stderr)
+                                         stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=end_with_parent)
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         lines = [line for line in self.log.read_text(encoding="utf-8").splitlines() if line.strip()]

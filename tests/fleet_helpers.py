@@ -23,6 +23,7 @@ from pathlib import Path
 
 from crawler.frontier import Frontier
 from tests.crawl_helpers import FAST, ROOT, settings_args, tgwatch
+from tests.orphans import end_with_parent
 
 FLEET = {**FAST, "TGWATCH_FLEET_VISIBILITY": "8", "TGWATCH_FLEET_POLL": "0.05", "TGWATCH_FLEET_POLL_MAX": "0.5",
          "TGWATCH_REDIS_TIMEOUT": "1"}
@@ -65,7 +66,8 @@ class Workers:
                 command = ["taskset", "-c", str(pin), *command]
             log = (self.log_dir / f"worker-{n}.log").open("wb")
             proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                    env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+                                    env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
+                                    preexec_fn=end_with_parent)
             self.procs.append(proc)
             started.append(proc)
         return started
