@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import threading
 import zlib
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from storage.errors import ArchiveError
 from storage.models import ArticleRow, CaptureDictionaryRow, CaptureRow, VersionRow
-from storage.textpack import Dictated
+from storage.textpack import Dictated, DictatedJSON
 from storage.types import now
 
 CODEC = "zstd"
@@ -43,7 +44,8 @@ well as 256 do (3.0 KB per page either way on ``bench/sitegen.py``'s site; ``com
 learns from more), and each capture stored before it costs a page of the file (9 KB compressed
 alone; its page stays mostly empty once compaction shrinks it)."""
 TRAIN_SAMPLES = 256
-"""The newest captures of the site a dictionary is trained on."""
+"""The newest captures of the site a dictionary is trained on: their pages and their headers (packed
+with it on SQLite: ~70 bytes a capture instead of ~250 of JSON)."""
 DICTIONARY_SIZE = 112_640
 """zstd's default dictionary size: enough for a site's whole chrome."""
 MAX_CAPTURE = 64 * 1024 * 1024
@@ -211,6 +213,7 @@ def train(session: Session, site: str) -> int | None:
     if len(rows) < TRAIN_AFTER:
         return None
     samples: list[bytes | bytearray | memoryview[int]] = [decode(session, row) for row in rows]
+    samples += [json.dumps(row.headers).encode("utf-8") for row in rows]  # headers are packed with it too
     try:
         # its zstd id follows the rows' (32768 + id: zstd reserves lower ids): texts packed with it
         # name it by that id (``storage.textpack``), so no two dictionaries of an archive share one
@@ -281,9 +284,11 @@ def compact_batch(
         if len(encoded.body) < len(row.body) or row.compression not in {CODEC, TEXT_CODEC}:
             rewritten, before, smaller = rewritten + 1, before + len(row.body), smaller + len(encoded.body)
             row.compression, row.dictionary_id, row.body = encoded.compression, encoded.dictionary_id, encoded.body
-            if dictionary_id is not None and session.get_bind().dialect.name == "sqlite":  # its text too
+            if dictionary_id is not None and session.get_bind().dialect.name == "sqlite":  # its text and headers too
                 row.version.text = Dictated.of(text, _load(session, dictionary_id))
                 flag_modified(row.version, "text")
+                row.headers = DictatedJSON.of(dict(row.headers), _load(session, dictionary_id))
+                flag_modified(row, "headers")
     session.flush()
     return Compacted(rows[-1].id if rows else 0, rewritten, before, smaller)
 

@@ -42,6 +42,7 @@ from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow
 from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
 from storage.search import index_article
 from storage.captures import compress_for, site_dictionary, text_dictionary
+from storage.textpack import DictatedJSON
 
 REMOVAL_SIGNALS = 2
 """Removal signals from distinct checks needed before an article is flagged removed."""
@@ -189,12 +190,12 @@ def _add_version(
 
 def capture_row(session: Session, site: str, capture: Capture, text: str | None = None) -> CaptureRow:
     """The capture as stored: compressed with the site's dictionary and against its version's
-    ``text`` (``storage.captures``)."""
+    ``text`` (``storage.captures``); its headers packed with that dictionary on SQLite."""
     encoded = compress_for(session, site, capture.body, text)
     return CaptureRow(
         url=capture.url,
         status=capture.status,
-        headers=dict(capture.headers),
+        headers=DictatedJSON.of(dict(capture.headers), text_dictionary(session, encoded.dictionary_id)),
         size=len(capture.body),
         compression=encoded.compression,
         dictionary_id=encoded.dictionary_id,

@@ -16,13 +16,17 @@ the dictionary to pack it with.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import zstandard
-from sqlalchemy import ColumnElement, Dialect, Text, func
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, ColumnElement, Dialect, Text, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 LEVEL = 12
 """zstd level without a dictionary (0.4 ms per 4.6 KB text)."""
@@ -79,6 +83,18 @@ def _prepared(dictionary: zstandard.ZstdCompressionDict) -> zstandard.ZstdCompre
             _PREPARED.pop(next(iter(_PREPARED)))
         _PREPARED[id(dictionary)] = (dictionary, ready)
     return ready
+
+
+class DictatedJSON(dict[str, Any]):
+    """A JSON object to be packed with ``dictionary`` (a ``dict`` everywhere else)."""
+
+    dictionary: zstandard.ZstdCompressionDict | None = None
+
+    @classmethod
+    def of(cls, value: dict[str, Any], dictionary: zstandard.ZstdCompressionDict | None) -> dict[str, Any]:
+        out = cls(value)
+        out.dictionary = dictionary
+        return out
 
 
 def pack(text: str, dictionary: zstandard.ZstdCompressionDict | None = None) -> bytes:
@@ -165,3 +181,60 @@ class PackedText(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return unpack(value)
+
+
+class unpacked(FunctionElement[Any]):
+    """``tgwatch_text(x)`` on SQLite, ``x`` itself elsewhere (PostgreSQL keeps JSON plain)."""
+
+    name = "unpacked"
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any], type_: TypeEngine[Any]) -> None:
+        super().__init__(column)
+        self.type = type_
+
+
+@compiles(unpacked)
+def _unpacked(element: unpacked, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(unpacked, "sqlite")
+def _unpacked_sqlite(element: unpacked, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{FUNCTION}({compiler.process(element.clauses, **kw)})"
+
+
+class _PackedOnSQLite(TypeEngine[Any]):
+    """SQLite's side of ``PackedJSON``: declared ``JSON`` (as migrations made the column), values
+    passed through as they are (``PackedJSON`` packs and parses them)."""
+
+    __visit_name__ = "JSON"
+
+
+class PackedJSON(TypeDecorator[dict[str, Any]]):
+    """A JSON column stored packed on SQLite (``json.dumps`` then ``pack``: small objects that repeat
+    from row to row, such as a capture's headers, shrink to a third with the site dictionary), plain
+    JSON elsewhere; read through ``tgwatch_text`` on SQLite, so ``tgwatch_text(headers)`` is the JSON
+    text in plain SQL (plain JSON rows of older archives are read as they are)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return _PackedOnSQLite() if dialect.name == "sqlite" else dialect.type_descriptor(JSON())
+
+    def column_expression(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        return unpacked(column, type_=self)
+
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return pack(json.dumps(value), getattr(value, "dictionary", None))  # json.dumps: as SQLAlchemy wrote it
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dict[str, Any] | None:
+        if dialect.name != "sqlite" or value is None:
+            return value  # type: ignore[no-any-return]
+        plain = unpack(value) or "null"
+        if plain.startswith(f"[{FUNCTION}: "):  # what ``tgwatch_text`` says of a row it cannot unpack
+            raise TextPackError(plain[len(FUNCTION) + 3:-1])
+        return json.loads(plain)  # type: ignore[no-any-return]
