@@ -112,7 +112,8 @@ def test_compact_turns_old_zlib_captures_into_zstd_with_the_site_dictionary(
     assert len(retrained) == 1 and retrained[0][1].rewritten <= 30
     assert bodies(archive) == before
     with archive.engine.connect() as c:
-        assert c.scalar(text("SELECT COUNT(*) FROM capture_dictionaries")) == 2
+        counts = dict(c.execute(text("SELECT kind, COUNT(*) FROM capture_dictionaries GROUP BY kind")).all())
+        assert counts == {"pages": 2, "texts": 2}  # each training: the pages' and the texts' dictionaries
 
 
 def test_compact_command(tmp_path: Path, small_training: None) -> None:

@@ -1,4 +1,5 @@
-"""Capture headers packed on SQLite (migration 0013), plain JSON on PostgreSQL; read back the same everywhere."""
+"""Migration 0013: capture headers packed on SQLite, plain JSON on PostgreSQL, read back the same
+everywhere; texts packed with a dictionary of their own."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import replace
 import pytest
 import zstandard
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from storage.archive import Archive
 from storage.engine import alembic_config, create_archive_engine
@@ -70,19 +71,28 @@ def test_migration_0013_upgrades_and_downgrades(archive_url: str) -> None:
     with Archive.open(archive_url) as archive:
         fill(archive)
         bodies = {c.url: c.body for c in archive.iter_captures()}
+        texts = [v.content.text for n in range(PAGES) for v in archive.article_versions(f"https://x.vn/bai-{n}")]
+        with archive.engine.connect() as connection:
+            assert sorted(connection.scalars(text("SELECT kind FROM capture_dictionaries"))) == ["pages", "texts"]
     engine = create_archive_engine(archive_url)
     with engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.downgrade(config, "0012")
+        assert "kind" not in {c["name"] for c in inspect(connection).get_columns("capture_dictionaries")}
+        assert list(connection.scalars(text("SELECT 32768 + id FROM capture_dictionaries"))) == [32769]
         if sqlite:
             assert kinds(connection) == {"text"}
             plain = list(connection.scalars(text("SELECT headers FROM captures ORDER BY id")))
             assert plain == [json.dumps(headers(n)) for n in range(PAGES)]  # as SQLAlchemy's JSON wrote them
+            packed = connection.scalars(text("SELECT text FROM versions WHERE typeof(text) = 'blob'")).all()
+            assert len(packed) == PAGES and {zstandard.get_frame_parameters(p).dict_id for p in packed} == {32769}
     engine.dispose()
     with Archive.open(archive_url) as archive:  # upgraded again on open
         assert read_back(archive) == expected
         assert {c.url: c.body for c in archive.iter_captures()} == bodies
+        assert [v.content.text for n in range(PAGES)
+                for v in archive.article_versions(f"https://x.vn/bai-{n}")] == texts
         if sqlite:
             with archive.engine.connect() as connection:
                 assert kinds(connection) == {"blob"}
