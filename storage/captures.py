@@ -109,8 +109,15 @@ def site_text_dictionary(session: Session, site: str) -> zstandard.ZstdCompressi
     site's newest ``texts`` dictionary (trained on its reports' texts: 1.48 KB a 4.6 KB text on
     ``bench.sitegen``'s site, 1.59 with the pages' one), else its newest pages' dictionary (archives
     trained before migration 0013), else none."""
-    dictionary_id = site_dictionary(session, site, TEXTS)
-    return text_dictionary(session, dictionary_id if dictionary_id is not None else site_dictionary(session, site))
+    pages = site_dictionary(session, site)
+    if pages is None:  # a texts' dictionary is only ever trained with a pages' one (``train``)
+        return None
+    known: dict[str, int | None] = session.info.setdefault(f"tgwatch_site_dictionaries_{TEXTS}", {})
+    if site not in known:  # asked once per session, even when there is none (``train`` tells this cache)
+        known[site] = session.scalar(select(func.max(CaptureDictionaryRow.id)).where(
+            CaptureDictionaryRow.site == site, CaptureDictionaryRow.kind == TEXTS))
+    texts = known[site]
+    return text_dictionary(session, texts if texts is not None else pages)
 
 
 def forget(session: Session) -> None:
@@ -121,14 +128,14 @@ def forget(session: Session) -> None:
     session.info.pop("tgwatch_dictionaries", None)
 
 
-def site_dictionary(session: Session, site: str, kind: str = PAGES) -> int | None:
-    """The id of the site's newest dictionary of ``kind``, if it has one; asked once per session and
+def site_dictionary(session: Session, site: str) -> int | None:
+    """The id of the site's newest pages' dictionary, if it has one; asked once per session and
     site (a batch of recordings shares its session), except while the site has none: it may be trained
     during the session. Dictionaries are never deleted, so a known id stays usable."""
-    known: dict[str, int] = session.info.setdefault(f"tgwatch_site_dictionaries_{kind}", {})
+    known: dict[str, int] = session.info.setdefault(f"tgwatch_site_dictionaries_{PAGES}", {})
     if site not in known:
         found = session.scalar(select(func.max(CaptureDictionaryRow.id)).where(
-            CaptureDictionaryRow.site == site, CaptureDictionaryRow.kind == kind))
+            CaptureDictionaryRow.site == site, CaptureDictionaryRow.kind == PAGES))
         if found is None:
             return None
         known[site] = found
@@ -236,7 +243,7 @@ def _stored(session: Session, site: str, kind: str, samples: list[Any], count: i
                                digest=hashlib.sha256(data).hexdigest(), data=data)
     session.add(row)
     session.flush()
-    session.info.setdefault(f"tgwatch_site_dictionaries_{kind}", {})[site] = row.id  # the newest (``site_dictionary``)
+    session.info.setdefault(f"tgwatch_site_dictionaries_{kind}", {})[site] = row.id  # the newest: site_(text_)dictionary
     return row.id
 
 
