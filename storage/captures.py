@@ -243,7 +243,7 @@ def _stored(session: Session, site: str, kind: str, samples: list[Any], count: i
                                digest=hashlib.sha256(data).hexdigest(), data=data)
     session.add(row)
     session.flush()
-    session.info.setdefault(f"tgwatch_site_dictionaries_{kind}", {})[site] = row.id  # the newest: site_(text_)dictionary
+    session.info.setdefault(f"tgwatch_site_dictionaries_{kind}", {})[site] = row.id  # newest: site_(text_)dictionary
     return row.id
 
 

@@ -35,6 +35,9 @@ DICTIONARY_LEVEL = 15
 ``bench.sitegen``'s site a 4.6 KB text takes 1.51 KB with the site's texts dictionary in 0.7 ms
 of CPU (1.62 KB in 0.2 ms at level 9, 1.60 in 0.4 ms at 12); 16 and above gain under 1% for half
 as long again."""
+SMALL_LEVEL = 9
+"""zstd level of a small value with a dictionary: the one ``storage.captures`` prepares its
+dictionaries for (no second copy of their tables); 250 bytes of headers take 66 either way."""
 MAX_TEXT = 64 * 1024 * 1024
 """No stored text unpacks to more than this (a corrupt or hostile row cannot make a reader allocate more)."""
 FUNCTION = "tgwatch_text"
@@ -97,9 +100,13 @@ class DictatedJSON(dict[str, Any]):
         return out
 
 
-def pack(text: str, dictionary: zstandard.ZstdCompressionDict | None = None) -> bytes:
+def pack(text: str, dictionary: zstandard.ZstdCompressionDict | None = None, *, small: bool = False) -> bytes:
+    """``text`` as stored: a zstd frame (with ``dictionary``, at ``DICTIONARY_LEVEL``; ``small``: a
+    few hundred bytes, such as a capture's headers, at ``SMALL_LEVEL``)."""
     if dictionary is None:
         compressor = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
+    elif small:
+        compressor = zstandard.ZstdCompressor(level=SMALL_LEVEL, dict_data=dictionary, write_checksum=True)
     else:
         compressor = zstandard.ZstdCompressor(level=DICTIONARY_LEVEL, dict_data=_prepared(dictionary),
                                               write_checksum=True)
@@ -229,7 +236,7 @@ class PackedJSON(TypeDecorator[dict[str, Any]]):
     def process_bind_param(self, value: dict[str, Any] | None, dialect: Dialect) -> Any:
         if value is None or dialect.name != "sqlite":
             return value
-        return pack(json.dumps(value), getattr(value, "dictionary", None))  # json.dumps: as SQLAlchemy wrote it
+        return pack(json.dumps(value), getattr(value, "dictionary", None), small=True)  # as SQLAlchemy wrote it
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dict[str, Any] | None:
         if dialect.name != "sqlite" or value is None:

@@ -49,7 +49,7 @@ def _headers(packed: bool) -> None:
     update = sa.text("UPDATE captures SET headers = :headers WHERE id = :id")
     after = 0
     while rows := bind.execute(query, {"kind": "text" if packed else "blob", "after": after, "batch": BATCH}).all():
-        bind.execute(update, [{"id": row.id, "headers": pack(row.headers, rows_by_id.get(row.dictionary_id))
+        bind.execute(update, [{"id": row.id, "headers": pack(row.headers, rows_by_id.get(row.dictionary_id), small=True)
                                if packed else unpack(row.headers, by_zstd_id.get)} for row in rows])
         after = rows[-1].id
 
