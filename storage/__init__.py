@@ -18,7 +18,8 @@ Relations for plain SQL (names and meanings are a contract; more columns may app
 - ``changes``: ``kind`` in new, edited, removed, restored, reextracted; ``detected_at``,
   ``from_version, to_version``, ``fields`` (e.g. ``title,text``), ``note`` (``returns to
   version K``, the removal reason, or the old values of a re-extraction as JSON), ``run_id``.
-- ``captures``: per version, the response's final ``url``, ``status``, ``headers`` (JSON) and
+- ``captures``: per version, the response's final ``url``, ``status``, ``headers`` (JSON; on
+  SQLite zstd-packed like ``versions.text``: ``tgwatch_text(headers)`` is the JSON text) and
   ``body`` (``compression``: zstd with the site's ``dictionary_id``, or zlib in older archives;
   ``size`` the raw length; ``storage.captures``). ``capture_dictionaries``: one per site.
 - ``crawl_runs``: ``site, started_at, finished_at, outcome`` (running, ok, failed, timeout,

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.content import Content
-from storage.textpack import Dictated, PackedText
+from storage.textpack import Dictated, PackedJSON, PackedText
 from storage.types import COMPRESSION, AwareDateTime
 from storage.vocabulary import CHANGE_KINDS, RUN_OUTCOMES, RunOutcome
 
@@ -136,7 +135,7 @@ class CaptureRow(Base):
     )
     url: Mapped[str] = mapped_column(Text)  # final URL after redirects
     status: Mapped[int]
-    headers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    headers: Mapped[dict[str, Any]] = mapped_column(PackedJSON)  # SQLite: packed (migration 0013)
     compression: Mapped[str] = mapped_column(String(16), default=COMPRESSION)  # zstd | zlib | none
     size: Mapped[int]  # uncompressed length
     body: Mapped[bytes] = mapped_column(LargeBinary)
@@ -152,13 +151,14 @@ class CaptureRow(Base):
 
 
 class CaptureDictionaryRow(Base):
-    """A zstd dictionary trained on one site's pages (``storage.captures``); never changed or deleted."""
+    """A zstd dictionary trained on one site's pages or texts (``storage.captures``); never changed or deleted."""
 
     __tablename__ = "capture_dictionaries"
     __table_args__ = (Index(None, "site"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(8), default="pages", server_default="pages")  # | texts (0013)
     created_at: Mapped[datetime]
     samples: Mapped[int]  # captures it was trained on
     size: Mapped[int]

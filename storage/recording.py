@@ -41,7 +41,8 @@ from storage.findings import record_findings
 from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow
 from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
 from storage.search import index_article
-from storage.captures import compress_for, site_dictionary, text_dictionary
+from storage.captures import compress_for, site_text_dictionary, text_dictionary
+from storage.textpack import DictatedJSON
 
 REMOVAL_SIGNALS = 2
 """Removal signals from distinct checks needed before an article is flagged removed."""
@@ -181,20 +182,19 @@ def _add_version(
 ) -> None:
     capture = capture_row(session, article.site, obs.capture, content.text) if obs.capture is not None else None
     version = VersionRow(article_id=article.id, version=number, fetched_at=obs.fetched_at, capture=capture)
-    dictionary_id = capture.dictionary_id if capture is not None else site_dictionary(session, article.site)
-    version.set_content(content, digest, text_dictionary(session, dictionary_id))
+    version.set_content(content, digest, site_text_dictionary(session, article.site))
     session.add(version)
     set_latest(article, number, content, digest)
 
 
 def capture_row(session: Session, site: str, capture: Capture, text: str | None = None) -> CaptureRow:
     """The capture as stored: compressed with the site's dictionary and against its version's
-    ``text`` (``storage.captures``)."""
+    ``text`` (``storage.captures``); its headers packed with that dictionary on SQLite."""
     encoded = compress_for(session, site, capture.body, text)
     return CaptureRow(
         url=capture.url,
         status=capture.status,
-        headers=dict(capture.headers),
+        headers=DictatedJSON.of(dict(capture.headers), text_dictionary(session, encoded.dictionary_id)),
         size=len(capture.body),
         compression=encoded.compression,
         dictionary_id=encoded.dictionary_id,

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from storage.captures import TEXT_CODEC, rebase, text_dictionary
+from storage.captures import TEXT_CODEC, rebase, site_text_dictionary
 from storage.content import Content
 from storage.findings import refresh_version
 from storage.echoes import index_version
@@ -55,7 +55,7 @@ def rederive(session: Session, version_id: int, content: Content) -> list[str]:
         return []
     capture = version.capture
     body = capture.html() if capture is not None and capture.compression == TEXT_CODEC else None
-    version.set_content(fresh, digest, text_dictionary(session, capture.dictionary_id if capture else None))
+    version.set_content(fresh, digest, site_text_dictionary(session, article.site))
     if capture is not None and body is not None:
         rebase(session, capture, body, fresh.text)
     if article.current_version == version.version:

@@ -2,8 +2,8 @@
 
 A report's text is the largest thing a version holds (4–5 KB); zstd with the site's capture
 dictionary (trained on its pages, which hold many reports' words: ``storage.captures``) stores it
-in about 37% of that, 45% without one. On SQLite ``versions.text`` therefore holds a zstd frame (a
-BLOB in a column declared TEXT: SQLite keeps it as it is given; the frame names its dictionary by
+in about a third of that, 45% without one. On SQLite ``versions.text`` therefore holds a zstd
+frame (a BLOB in a column declared TEXT: SQLite keeps it as it is given; the frame names its dictionary by
 zstd dictionary id), and every connection tgwatch opens, the read-only ones of ``tgwatch sql``
 and ``tgwatch serve`` included, has the SQL function ``tgwatch_text(x)`` that gives the plain text
 back, finding the dictionary in ``capture_dictionaries`` (plain text it returns unchanged).
@@ -16,18 +16,28 @@ the dictionary to pack it with.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import zstandard
-from sqlalchemy import ColumnElement, Dialect, Text, func
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, ColumnElement, Dialect, Text, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 LEVEL = 12
-"""zstd level without a dictionary (0.4 ms per 4.6 KB text). With one, the level it was prepared
-for (``storage.captures.LEVEL``, 9: 0.3 ms): preparing it again at 15 would save 8% of the text
-for four times the time and a second copy of its tables per site."""
+"""zstd level without a dictionary (0.4 ms per 4.6 KB text)."""
+DICTIONARY_LEVEL = 15
+"""zstd level with a dictionary, prepared for it once per process (``_prepared``): on
+``bench.sitegen``'s site a 4.6 KB text takes 1.51 KB with the site's texts dictionary in 0.7 ms
+of CPU (1.62 KB in 0.2 ms at level 9, 1.60 in 0.4 ms at 12); 16 and above gain under 1% for half
+as long again."""
+SMALL_LEVEL = 9
+"""zstd level of a small value with a dictionary: the one ``storage.captures`` prepares its
+dictionaries for (no second copy of their tables); 250 bytes of headers take 66 either way."""
 MAX_TEXT = 64 * 1024 * 1024
 """No stored text unpacks to more than this (a corrupt or hostile row cannot make a reader allocate more)."""
 FUNCTION = "tgwatch_text"
@@ -56,8 +66,50 @@ class Dictated(str):
         return out
 
 
-def pack(text: str, dictionary: zstandard.ZstdCompressionDict | None = None) -> bytes:
-    compressor = zstandard.ZstdCompressor(level=LEVEL, dict_data=dictionary, write_checksum=True)
+_PREPARED: dict[int, tuple[zstandard.ZstdCompressionDict, zstandard.ZstdCompressionDict]] = {}
+"""By ``id()`` of a dictionary given to ``pack``: that dictionary (kept alive, so the id is not
+reused) and a copy of it prepared at ``DICTIONARY_LEVEL``."""
+_PREPARED_MAX = 32
+_PREPARING = threading.Lock()
+
+
+def _prepared(dictionary: zstandard.ZstdCompressionDict) -> zstandard.ZstdCompressionDict:
+    """``dictionary`` prepared at ``DICTIONARY_LEVEL`` (same bytes, same dictionary id), once per process."""
+    with _PREPARING:
+        found = _PREPARED.get(id(dictionary))
+    if found is not None and found[0] is dictionary:
+        return found[1]
+    ready = zstandard.ZstdCompressionDict(dictionary.as_bytes())
+    ready.precompute_compress(level=DICTIONARY_LEVEL)
+    with _PREPARING:
+        if len(_PREPARED) >= _PREPARED_MAX:
+            _PREPARED.pop(next(iter(_PREPARED)))
+        _PREPARED[id(dictionary)] = (dictionary, ready)
+    return ready
+
+
+class DictatedJSON(dict[str, Any]):
+    """A JSON object to be packed with ``dictionary`` (a ``dict`` everywhere else)."""
+
+    dictionary: zstandard.ZstdCompressionDict | None = None
+
+    @classmethod
+    def of(cls, value: dict[str, Any], dictionary: zstandard.ZstdCompressionDict | None) -> dict[str, Any]:
+        out = cls(value)
+        out.dictionary = dictionary
+        return out
+
+
+def pack(text: str, dictionary: zstandard.ZstdCompressionDict | None = None, *, small: bool = False) -> bytes:
+    """``text`` as stored: a zstd frame (with ``dictionary``, at ``DICTIONARY_LEVEL``; ``small``: a
+    few hundred bytes, such as a capture's headers, at ``SMALL_LEVEL``)."""
+    if dictionary is None:
+        compressor = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
+    elif small:
+        compressor = zstandard.ZstdCompressor(level=SMALL_LEVEL, dict_data=dictionary, write_checksum=True)
+    else:
+        compressor = zstandard.ZstdCompressor(level=DICTIONARY_LEVEL, dict_data=_prepared(dictionary),
+                                              write_checksum=True)
     return compressor.compress(text.encode("utf-8"))
 
 
@@ -136,3 +188,60 @@ class PackedText(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return unpack(value)
+
+
+class unpacked(FunctionElement[Any]):
+    """``tgwatch_text(x)`` on SQLite, ``x`` itself elsewhere (PostgreSQL keeps JSON plain)."""
+
+    name = "unpacked"
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any], type_: TypeEngine[Any]) -> None:
+        super().__init__(column)
+        self.type = type_
+
+
+@compiles(unpacked)
+def _unpacked(element: unpacked, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(unpacked, "sqlite")
+def _unpacked_sqlite(element: unpacked, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{FUNCTION}({compiler.process(element.clauses, **kw)})"
+
+
+class _PackedOnSQLite(TypeEngine[Any]):
+    """SQLite's side of ``PackedJSON``: declared ``JSON`` (as migrations made the column), values
+    passed through as they are (``PackedJSON`` packs and parses them)."""
+
+    __visit_name__ = "JSON"
+
+
+class PackedJSON(TypeDecorator[dict[str, Any]]):
+    """A JSON column stored packed on SQLite (``json.dumps`` then ``pack``: small objects that repeat
+    from row to row, such as a capture's headers, shrink to a third with the site dictionary), plain
+    JSON elsewhere; read through ``tgwatch_text`` on SQLite, so ``tgwatch_text(headers)`` is the JSON
+    text in plain SQL (plain JSON rows of older archives are read as they are)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return _PackedOnSQLite() if dialect.name == "sqlite" else dialect.type_descriptor(JSON())
+
+    def column_expression(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        return unpacked(column, type_=self)
+
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return pack(json.dumps(value), getattr(value, "dictionary", None), small=True)  # as SQLAlchemy wrote it
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dict[str, Any] | None:
+        if dialect.name != "sqlite" or value is None:
+            return value  # type: ignore[no-any-return]
+        plain = unpack(value) or "null"
+        if plain.startswith(f"[{FUNCTION}: "):  # what ``tgwatch_text`` says of a row it cannot unpack
+            raise TextPackError(plain[len(FUNCTION) + 3:-1])
+        return json.loads(plain)  # type: ignore[no-any-return]

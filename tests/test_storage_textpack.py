@@ -109,8 +109,9 @@ def test_unpack_is_bounded_and_says_what_is_wrong() -> None:
 
 @pytest.mark.usefixtures("small_training")
 def test_texts_packed_with_the_site_dictionary_read_back_everywhere(archive_url: str) -> None:
-    """Once the site has a dictionary, texts are packed with it (the first ones when compaction
-    re-compresses their captures); SQL, the models and a downgrade and upgrade read them back."""
+    """Once the site has dictionaries, texts are packed with its texts' one (migration 0013; the first
+    ones when compaction re-compresses their captures); SQL, the models and a downgrade and upgrade
+    read them back."""
     words = [f"Đoạn {n}: " + page(n).decode().split("<p>")[-1].split("</p>")[0] for n in range(30)]
     with Archive.open(archive_url) as archive:
         for n in range(30):
@@ -119,9 +120,11 @@ def test_texts_packed_with_the_site_dictionary_read_back_everywhere(archive_url:
         assert [archive.article_versions(f"https://x.vn/bai-{n}")[0].content.text for n in range(30)] == words
         with archive.engine.connect() as connection:
             packed = list(connection.execute(text("SELECT text FROM versions ORDER BY id")).scalars())
+            kinds = dict(connection.execute(text("SELECT 32768 + id, kind FROM capture_dictionaries")).all())
     assert texts_in_sql(archive_url, 30) == words
+    assert sorted(kinds.values()) == ["pages", "texts"]
     if archive_url.startswith("sqlite"):  # raw, each frame names the dictionary (the first ones since compaction)
-        assert {zstandard.get_frame_parameters(bytes(p)).dict_id for p in packed} == {32769}
+        assert {kinds[zstandard.get_frame_parameters(bytes(p)).dict_id] for p in packed} == {"texts"}
     engine = create_archive_engine(archive_url)
     with engine.begin() as connection:
         config = alembic_config()
