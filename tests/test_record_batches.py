@@ -116,6 +116,50 @@ def test_a_partial_batch_is_written_at_close(archive: Archive) -> None:
     assert rows(archive, "articles") == 3
 
 
+class Timers:
+    """A stand-in for ``reactor.callLater``: a delayed call runs when the test says so."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+    def __call__(self, seconds: float, action: Any) -> Any:
+        test = self
+
+        class Call:
+            cancelled = False
+
+            def cancel(self) -> None:
+                self.cancelled = True
+                test.calls.remove(self)
+
+            def run(self) -> None:
+                test.calls.remove(self)
+                action()
+
+        self.calls.append(Call())
+        return self.calls[-1]
+
+
+def test_an_observation_finding_the_writer_idle_lingers_for_others(archive: Archive) -> None:
+    """With a linger, observations that come close together share a transaction although the
+    writer was idle; a full batch goes at once, and close writes what lingers."""
+    reactor, timers = Reactor(), Timers()
+    batches = Batches(archive, 3, reactor, 0.05, timers)
+    first = [batches.submit(Entry("s", url, titled(n))) for n, url in enumerate(URLS[:2])]
+    assert len(timers.calls) == 1 and not any(f.done() for f in first)  # lingering, one timer
+    timers.calls[0].run()
+    assert [f.result(timeout=30) for f in first] == [Verdict.NEW] * 2  # one batch of two
+    reactor.deliver()
+    more = [batches.submit(Entry("s", url, NotModified(fetched_at=at(9)))) for url in URLS[:3]]
+    assert not timers.calls  # three: a full batch, written at once, its timer cancelled
+    assert [f.result(timeout=30) for f in more] == [Verdict.UNCHANGED, Verdict.UNCHANGED, Verdict.IGNORED]
+    reactor.deliver()
+    last = batches.submit(Entry("s", URLS[3], titled(3)))
+    assert len(timers.calls) == 1
+    batches.close()
+    assert last.result(timeout=0) is Verdict.NEW and not timers.calls
+
+
 def test_derived_ahead_is_what_recording_derives(archive: Archive) -> None:
     """A crawl's workers derive the fingerprint, search text and echo signature ahead
     (``storage.derived``); recording them is the same as recording without them."""
