@@ -23,6 +23,7 @@ from scrapy.utils.asyncio import run_in_thread, sleep
 
 from crawler.extensions import ArchiveRun
 from crawler.items import ArticleCheck, Page
+from crawler.logformat import logs_debug
 from crawler.pool import discard_pool, extraction_pool, wait_for
 from crawler.worker import Reading, failed_reading, read_page
 from storage.archive import Archive, Entry
@@ -203,6 +204,7 @@ class RecordPipeline:
         self.retry_for = crawler.settings.getfloat("TGWATCH_RECORD_RETRY")
         self.batch = crawler.settings.getint("TGWATCH_RECORD_BATCH")
         self.linger = crawler.settings.getfloat("TGWATCH_RECORD_LINGER")
+        self.debug = logs_debug(crawler.settings)  # the routine verdicts' records: only when they are kept
         self.run: ArchiveRun | None = None
         self.batches: Batches | None = None
 
@@ -250,8 +252,10 @@ class RecordPipeline:
                 wait = min(wait * 2, 10.0)
         item.verdict = str(verdict)
         self.crawler.stats.inc_value(f"tgwatch/verdict/{verdict}")
-        level = logging.INFO if verdict in NOTABLE else logging.DEBUG
-        logger.log(level, "%s %s (%s)", verdict, item.url, describe(item.observation))
+        if verdict in NOTABLE:
+            logger.info("%s %s (%s)", verdict, item.url, describe(item.observation))
+        elif self.debug:
+            logger.debug("%s %s (%s)", verdict, item.url, describe(item.observation))
         return item
 
 

@@ -55,6 +55,7 @@ DEPTH_LIMIT = 10  # listing -> next page -> ...: how deep pagination goes from a
 DEPTH_PRIORITY = 0
 REFERER_ENABLED = True
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.logformat.QuietLogFormatter"  # no per-page DEBUG record above DEBUG
 
 # --- tgwatch components ---------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
