@@ -116,6 +116,7 @@ def test_link_kinds_are_remembered_within_a_bound(loader: SiteSpiderLoader, monk
     """Menus repeat links on every listing page: each link's kind is found once, and the memo
     starts over past LINK_MEMO links; a kind is what the patterns say, remembered or not."""
     import crawler.spiders.site as site
+    from storage.urls import canonical_url
 
     monkeypatch.setattr(site, "LINK_MEMO", 3)
     spider = spider_for(loader, "tuyengiao", TGWATCH_LISTING_PAGES=50)
@@ -126,9 +127,10 @@ def test_link_kinds_are_remembered_within_a_bound(loader: SiteSpiderLoader, monk
     fresh = [(spider.is_article_url(u), spider.owns(u) and bool(spider.follow.search(u))) for u in links]
     for _ in range(2):
         kinds = [spider.link_kind(u) for u in links]
-        assert kinds == ["article" if a else "listing" if f else None for a, f in fresh]
+        assert kinds == [("article", canonical_url(u)) if a else ("listing" if f else None, u)
+                         for u, (a, f) in zip(links, fresh)]
         assert len(spider.link_kinds) <= 3
-    assert "article" in kinds and "listing" in kinds
+    assert {"article", "listing", None} == {kind for kind, _ in kinds}
 
 
 def test_a_recheck_skips_the_dupe_filter_a_discovery_does_not(loader: SiteSpiderLoader) -> None:

@@ -122,7 +122,7 @@ class SiteSpider(Spider):
         self.listed_before: set[str] = set()  # articles the listings showed at the last crawl
         self.idle_rechecked = False
         self.owners: dict[str, str] = {}  # URL -> configured site owning it (shared hosts only)
-        self.link_kinds: dict[str, str | None] = {}  # ``link_kind``'s memo
+        self.link_kinds: dict[str, tuple[str | None, str]] = {}  # ``link_kind``'s memo
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -183,22 +183,23 @@ class SiteSpider(Spider):
     def is_article_url(self, url: str) -> bool:
         return self.owns(url) and self.profile.article_url.search(url.split("#", 1)[0]) is not None
 
-    def link_kind(self, url: str) -> str | None:
-        """``article``, ``listing`` (a page to follow) or None for a link on a listing page; known
-        for the last LINK_MEMO links: menus and sidebars repeat the same links on every listing page,
-        and each pattern search costs more than the rest of the link's reading."""
-        kind = self.link_kinds.get(url, "")
-        if kind == "":
+    def link_kind(self, url: str) -> tuple[str | None, str]:
+        """What a link on a listing page is: (``article``, its canonical URL), (``listing``, the URL:
+        a page to follow) or (None, the URL). Known for the last LINK_MEMO links: menus and sidebars
+        repeat the same links on every listing page, and a pattern search costs more than the rest
+        of the link's reading."""
+        known = self.link_kinds.get(url)
+        if known is None:
             if self.is_article_url(url):
-                kind = "article"
+                known = ("article", canonical_url(url))
             elif self.owns(url) and self.follow.search(url):
-                kind = "listing"
+                known = ("listing", url)
             else:
-                kind = None
+                known = (None, url)
             if len(self.link_kinds) >= LINK_MEMO:
                 self.link_kinds.clear()
-            self.link_kinds[url] = kind
-        return kind
+            self.link_kinds[url] = known
+        return known
 
     # --- requests -----------------------------------------------------------------------------
     def listing_request(self, url: str) -> Request | None:
@@ -296,10 +297,9 @@ class SiteSpider(Spider):
                 self.capped("TGWATCH_LISTING_LINKS", f"listing {response.url} has more than {self.max_links} links; "
                             "the rest is not read")
                 break
-            kind = self.link_kind(url)
+            kind, key = self.link_kind(url)
             if kind == "article":
                 self.crawler.stats.inc_value("tgwatch/article_links")
-                key = canonical_url(url)
                 listed.append(key)
                 if not self.should_check(key):
                     continue
