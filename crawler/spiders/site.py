@@ -58,7 +58,7 @@ ARTICLE_STATUSES = [s for s in range(200, 600) if s not in (301, 302, 303, 307, 
 """Every answer to an article request reaches the spider (redirects are followed or judged first)."""
 
 
-LINK_MEMO = 8192
+LINK_MEMO = 2048
 """Links of listing pages whose kind (article, listing, other) the spider remembers; then it starts over."""
 
 GONE_LISTING = frozenset({404, 410})
