@@ -2,9 +2,10 @@
 
 ``ExtractPipeline`` runs ``crawler.worker.read_page`` (the one read-a-page path) in a process
 pool (TGWATCH_EXTRACT_WORKERS) so the reactor keeps downloading while the other core extracts;
-``RecordPipeline`` gathers observations into batches (``TGWATCH_RECORD_BATCH``) that one writer
-thread records with ``Archive.record_batch`` (one transaction per batch, a savepoint per
-observation), and counts the verdicts in the crawl stats (``tgwatch/verdict/<verdict>``).
+``RecordPipeline`` gathers observations into batches (``TGWATCH_RECORD_BATCH``, gathered for
+``TGWATCH_RECORD_LINGER`` at least) that one writer thread records with ``Archive.record_batch`` (one
+transaction per batch, a savepoint per observation), and counts the verdicts in the crawl stats
+(``tgwatch/verdict/<verdict>``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from scrapy.utils.asyncio import run_in_thread, sleep
 
 from crawler.extensions import ArchiveRun
 from crawler.items import ArticleCheck, Page
+from crawler.logformat import logs_debug
 from crawler.pool import discard_pool, extraction_pool, wait_for
 from crawler.worker import Reading, failed_reading, read_page
 from storage.archive import Archive, Entry
@@ -41,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 CallFromThread = Callable[[Callable[[], None]], object]
 """``reactor.callFromThread(function)``: run ``function`` in the reactor thread."""
+
+CallLater = Callable[[float, Callable[[], None]], Any]
+"""``reactor.callLater(seconds, function)``: its result has ``cancel()``."""
 
 SWITCH_INTERVAL = 0.0005
 """Seconds the writer thread may hold the GIL while the reactor thread waits for it (Python's default
@@ -107,17 +112,24 @@ class ExtractPipeline:
 class Batches:
     """Observations waiting to be recorded, written a batch at a time by one writer thread.
 
-    Group commit: an observation that comes while the writer is idle is written at once; those
-    that come while it writes wait, and go together (up to ``size`` a batch) as soon as it is
-    done, and at ``close``. So a slow trickle costs no waiting and a fast crawl gets big batches.
-    Called from the reactor thread only (``call_from_thread`` brings the writer's "done" back to
-    it); each observation's outcome (``Archive.record_batch``) comes back on its own future.
+    Group commit: an observation that comes while the writer is idle waits ``linger`` seconds for
+    others (``call_later``; none: it is written at once), unless ``size`` are already waiting; those
+    that come while it writes wait, and go together (up to ``size`` a batch) as soon as it is done,
+    and at ``close``. So a slow trickle waits ``linger`` at most and a fast crawl gets big batches:
+    an unchanged re-crawl's 304s, written as they came, made batches of one or two, each paying for
+    a transaction and two thread hand-overs. Called from the reactor thread only
+    (``call_from_thread`` brings the writer's "done" back to it); each observation's outcome
+    (``Archive.record_batch``) comes back on its own future.
     """
 
-    def __init__(self, archive: Archive, size: int, call_from_thread: CallFromThread) -> None:
+    def __init__(self, archive: Archive, size: int, call_from_thread: CallFromThread,
+                 linger: float = 0.0, call_later: CallLater | None = None) -> None:
         self.archive = archive
         self.size = max(1, size)
         self.call_from_thread = call_from_thread
+        self.linger = linger if call_later is not None else 0.0
+        self.call_later = call_later
+        self.timer: Any = None  # the lingering batch's delayed call (``cancel()``-able)
         self.pending: list[tuple[Entry, Future[Verdict]]] = []
         self.writing = False
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="tgwatch-record")
@@ -125,12 +137,26 @@ class Batches:
     def submit(self, entry: Entry) -> Future[Verdict]:
         future: Future[Verdict] = Future()
         self.pending.append((entry, future))
+        if self.writing:
+            return future
+        if self.linger <= 0 or len(self.pending) >= self.size:
+            self.flush()
+        elif self.timer is None:
+            assert self.call_later is not None
+            self.timer = self.call_later(self.linger, self.lingered)
+        return future
+
+    def lingered(self) -> None:
+        """The first observation of a batch has waited ``linger``: the batch goes."""
+        self.timer = None
         if not self.writing:
             self.flush()
-        return future
 
     def flush(self) -> None:
         """Hand the next batch to the writer."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         batch, self.pending = self.pending[:self.size], self.pending[self.size:]
         if batch:
             self.writing = True
@@ -159,6 +185,9 @@ class Batches:
         """Write what is pending and wait for the writer."""
         while self.pending:
             self.flush()
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         self.writer.shutdown(wait=True)
 
 
@@ -174,6 +203,8 @@ class RecordPipeline:
         self.crawler = crawler
         self.retry_for = crawler.settings.getfloat("TGWATCH_RECORD_RETRY")
         self.batch = crawler.settings.getint("TGWATCH_RECORD_BATCH")
+        self.linger = crawler.settings.getfloat("TGWATCH_RECORD_LINGER")
+        self.debug = logs_debug(crawler.settings)  # the routine verdicts' records: only when they are kept
         self.run: ArchiveRun | None = None
         self.batches: Batches | None = None
 
@@ -189,7 +220,8 @@ class RecordPipeline:
         from twisted.internet import reactor  # the one Scrapy installed (imported earlier, it would install one)
 
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        self.batches = Batches(self.run.archive, self.batch, reactor.callFromThread)  # type: ignore[attr-defined,unused-ignore]
+        clock: Any = reactor  # IReactorThreads and IReactorTime
+        self.batches = Batches(self.run.archive, self.batch, clock.callFromThread, self.linger, clock.callLater)
 
     def close_spider(self) -> None:
         if self.batches is not None:
@@ -220,8 +252,10 @@ class RecordPipeline:
                 wait = min(wait * 2, 10.0)
         item.verdict = str(verdict)
         self.crawler.stats.inc_value(f"tgwatch/verdict/{verdict}")
-        level = logging.INFO if verdict in NOTABLE else logging.DEBUG
-        logger.log(level, "%s %s (%s)", verdict, item.url, describe(item.observation))
+        if verdict in NOTABLE:
+            logger.info("%s %s (%s)", verdict, item.url, describe(item.observation))
+        elif self.debug:
+            logger.debug("%s %s (%s)", verdict, item.url, describe(item.observation))
         return item
 
 

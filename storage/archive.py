@@ -9,6 +9,7 @@ takes its own session.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,9 +25,10 @@ from storage.content import Content
 from storage.engine import WRITE_OPTIONS, create_archive_engine, first_line, migrate, shown_url
 from storage.errors import ArchiveError
 from storage.listings import ListingCrawl, ListingVerdicts
-from storage.observation import Observation, Verdict
+from storage.observation import NotModified, Observation, Verdict
 from storage.reads import KnownArticle, StoredCapture, StoredVersion, Validators
 from storage.search import SearchHit
+from storage.unchanged import record_not_modified
 from storage.urls import canonical_url
 from storage.vocabulary import DEFAULT_ARCHIVE_URL
 
@@ -49,6 +51,35 @@ def _connection_lost(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _key(url: str) -> str | None:
+    """``url`` canonical; None when it cannot be (that entry's own failure, in its savepoint)."""
+    try:
+        return canonical_url(url)
+    except Exception:
+        return None
+
+
+def _not_modified(session: Session, entries: Sequence[Entry], keys: Sequence[str | None]) -> set[tuple[str, str]]:
+    """The batch's 304s of live articles, recorded in bulk (``storage.unchanged``), in a savepoint of
+    their own; the (site, URL) recorded. Only an article checked once in the batch: the others'
+    observations are applied in order, one by one. Should the bulk fail, none of them is recorded
+    here: each then goes the one-by-one way."""
+    seen = Counter(zip((entry.site for entry in entries), keys))
+    checks: dict[str, dict[str, datetime]] = {}
+    for entry, key in zip(entries, keys):
+        if key is not None and isinstance(entry.obs, NotModified) and seen[entry.site, key] == 1:
+            checks.setdefault(entry.site, {})[key] = entry.obs.fetched_at
+    if not checks:
+        return set()
+    try:
+        with session.begin_nested():
+            return {(site, url) for site, urls in checks.items() for url in record_not_modified(session, site, urls)}
+    except Exception as exc:
+        if _connection_lost(exc):
+            raise
+        return set()
 
 
 class Archive:
@@ -129,15 +160,21 @@ class Archive:
         or COMMIT: ``ArchiveError``) is every entry's outcome: none of them was recorded.
 
         One commit for many observations: on SQLite the commit and the write lock are most of
-        what a small recording costs.
+        what a small recording costs. The 304s of live articles, the bulk of a re-crawl, go first
+        and together (``storage.unchanged``: two statements for all of them).
         """
         outcomes: list[Verdict | Exception | None] = []
+        keys = [_key(entry.url) for entry in entries]
         try:
             with self.writing() as session:
-                for entry in entries:
+                unchanged = _not_modified(session, entries, keys)
+                for entry, key in zip(entries, keys):
+                    if (entry.site, key) in unchanged:
+                        outcomes.append(Verdict.UNCHANGED)
+                        continue
                     try:
                         with session.begin_nested():
-                            key = canonical_url(entry.url)
+                            key = key or canonical_url(entry.url)  # raises again for a URL it could not read
                             outcomes.append(recording.record_observation(session, entry.site, key, entry.obs,
                                                                          run_id=entry.run_id))
                     except Exception as exc:  # rolled back to its savepoint; retried alone below

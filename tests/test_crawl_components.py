@@ -112,6 +112,49 @@ def test_listing_schedules_unknown_articles_and_pagination(loader: SiteSpiderLoa
     assert articles[0].url not in again and len(again) == len(articles) - 1
 
 
+def test_link_kinds_are_remembered_within_a_bound(loader: SiteSpiderLoader, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Menus repeat links on every listing page: each link's kind is found once, and the memo
+    starts over past LINK_MEMO links; a kind is what the patterns say, remembered or not."""
+    import crawler.spiders.site as site
+    from storage.urls import canonical_url
+
+    monkeypatch.setattr(site, "LINK_MEMO", 3)
+    spider = spider_for(loader, "tuyengiao", TGWATCH_LISTING_PAGES=50)
+    listing = "/tuyengiao/tuyen-giao-cac-cap"
+    body = page_path("v1", listing).read_bytes()
+    response = HtmlResponse(BASE.rstrip("/") + listing, body=body, request=Request(BASE.rstrip("/") + listing))
+    links = list(spider.listing_links(response))
+    fresh = [(spider.is_article_url(u), spider.owns(u) and bool(spider.follow.search(u))) for u in links]
+    for _ in range(2):
+        kinds = [spider.link_kind(u) for u in links]
+        assert kinds == [("article", canonical_url(u)) if a else ("listing" if f else None, u)
+                         for u, (a, f) in zip(links, fresh)]
+        assert len(spider.link_kinds) <= 3
+    assert {"article", "listing", None} == {kind for kind, _ in kinds}
+
+
+def test_a_recheck_skips_the_dupe_filter_a_discovery_does_not(loader: SiteSpiderLoader) -> None:
+    spider = spider_for(loader, "longan")
+    url = BASE + "longan/Pages/a-1.aspx"
+    article = known(timedelta(days=1), timedelta(days=1), url=url)
+    assert spider.article_request(url, known=article).dont_filter
+    assert not spider.article_request(BASE + "longan/Pages/b-2.aspx").dont_filter
+
+
+def test_per_page_debug_records_only_when_the_crawl_logs_debug(loader: SiteSpiderLoader) -> None:
+    from scrapy.utils.misc import build_from_crawler, load_object
+
+    cls = loader.load("longan")
+    url = BASE + "longan/Pages/a-1.aspx"
+    response = answer(url, 304)
+    for level, kept in (("WARNING", False), ("INFO", False), ("DEBUG", True), (10, True)):
+        crawler = get_crawler(cls, project_settings(TGWATCH_DB="", LOG_LEVEL=level))
+        formatter = build_from_crawler(load_object(crawler.settings["LOG_FORMATTER"]), crawler)
+        spider = cls.from_crawler(crawler)
+        assert (formatter.crawled(response.request, response, spider) is not None) is kept
+        assert (formatter.scraped({"url": url}, response, spider) is not None) is kept
+
+
 def answer(url: str, status: int, *, meta: dict[str, Any] | None = None, body: bytes = b"") -> Response:
     request = Request(url, meta={"tgwatch_kind": "article", "tgwatch_known": True, **(meta or {})})
     return HtmlResponse(url, status=status, body=body, request=request)

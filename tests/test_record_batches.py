@@ -116,6 +116,50 @@ def test_a_partial_batch_is_written_at_close(archive: Archive) -> None:
     assert rows(archive, "articles") == 3
 
 
+class Timers:
+    """A stand-in for ``reactor.callLater``: a delayed call runs when the test says so."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+    def __call__(self, seconds: float, action: Any) -> Any:
+        test = self
+
+        class Call:
+            cancelled = False
+
+            def cancel(self) -> None:
+                self.cancelled = True
+                test.calls.remove(self)
+
+            def run(self) -> None:
+                test.calls.remove(self)
+                action()
+
+        self.calls.append(Call())
+        return self.calls[-1]
+
+
+def test_an_observation_finding_the_writer_idle_lingers_for_others(archive: Archive) -> None:
+    """With a linger, observations that come close together share a transaction although the
+    writer was idle; a full batch goes at once, and close writes what lingers."""
+    reactor, timers = Reactor(), Timers()
+    batches = Batches(archive, 3, reactor, 0.05, timers)
+    first = [batches.submit(Entry("s", url, titled(n))) for n, url in enumerate(URLS[:2])]
+    assert len(timers.calls) == 1 and not any(f.done() for f in first)  # lingering, one timer
+    timers.calls[0].run()
+    assert [f.result(timeout=30) for f in first] == [Verdict.NEW] * 2  # one batch of two
+    reactor.deliver()
+    more = [batches.submit(Entry("s", url, NotModified(fetched_at=at(9)))) for url in URLS[:3]]
+    assert not timers.calls  # three: a full batch, written at once, its timer cancelled
+    assert [f.result(timeout=30) for f in more] == [Verdict.UNCHANGED, Verdict.UNCHANGED, Verdict.IGNORED]
+    reactor.deliver()
+    last = batches.submit(Entry("s", URLS[3], titled(3)))
+    assert len(timers.calls) == 1
+    batches.close()
+    assert last.result(timeout=0) is Verdict.NEW and not timers.calls
+
+
 def test_derived_ahead_is_what_recording_derives(archive: Archive) -> None:
     """A crawl's workers derive the fingerprint, search text and echo signature ahead
     (``storage.derived``); recording them is the same as recording without them."""
@@ -137,3 +181,63 @@ def test_derived_ahead_is_what_recording_derives(archive: Archive) -> None:
         signatures = c.execute(text("SELECT shingles, signature FROM echo_index ORDER BY article_id")).all()
     assert hashes[0] == hashes[1] and signatures[0] == signatures[1] and signatures[0][1] is not None
     assert {hit.url for hit in archive.search("tuyen giao nghi quyet")} == {URLS[0], URLS[1]}
+
+
+def state(archive: Archive, url: str) -> tuple[Any, ...]:
+    with archive.engine.connect() as c:
+        return tuple(c.execute(text("SELECT last_checked_at, failed_checks, gone_signals, last_gone_at, removed_at "
+                                    "FROM articles WHERE url = :u"), {"u": url}).one())
+
+
+def test_a_batch_of_304s_moves_check_times_only(archive: Archive) -> None:
+    """The batch's 304s of live articles, recorded together (``storage.unchanged``), do what one
+    ``NotModified`` does: the check time moves forward (never back), a pending removal signal and
+    failed checks reset, no row is added; a removed article is restored, an unknown one ignored."""
+    from storage.observation import Failed
+    from tests.plugins.archive import gone
+
+    for n, url in enumerate(URLS):
+        archive.record("s", url, titled(n, 10))
+    archive.record("s", URLS[1], gone(11))  # a pending removal signal
+    archive.record("s", URLS[1], Failed(reason="timeout", fetched_at=at(12)))
+    archive.record("s", URLS[3], gone(11))
+    archive.record("s", URLS[3], gone(12))  # removed
+    before = {table: rows(archive, table) for table in ("articles", "versions", "changes")}
+    entries = [Entry("s", URLS[0], NotModified(fetched_at=at(20))), Entry("s", URLS[1], NotModified(fetched_at=at(20))),
+               Entry("s", URLS[2], NotModified(fetched_at=at(5))),  # an older answer recorded late
+               Entry("s", URLS[3], NotModified(fetched_at=at(20))),
+               Entry("s", "https://example.vn/tin-tuc/never-seen", NotModified(fetched_at=at(20)))]
+    assert archive.record_batch(entries) == [Verdict.UNCHANGED] * 3 + [Verdict.RESTORED, Verdict.IGNORED]
+    assert state(archive, URLS[0])[1:] == (0, 0, None, None)
+    assert [k.last_checked_at for k in sorted(archive.known_articles("s"), key=lambda k: k.url)] == [
+        at(20), at(20), at(10), at(20)]
+    assert state(archive, URLS[1])[1:] == (0, 0, None, None)
+    assert state(archive, URLS[3])[4] is None  # restored
+    after = {table: rows(archive, table) for table in ("articles", "versions", "changes")}
+    assert after == {**before, "changes": before["changes"] + 1}  # the restoration only
+
+
+def test_an_article_seen_twice_in_a_batch_is_recorded_in_order(archive: Archive) -> None:
+    from tests.plugins.archive import gone
+
+    archive.record("s", URLS[0], titled(0))
+    archive.record("s", URLS[0], gone(1))
+    entries = [Entry("s", URLS[0], NotModified(fetched_at=at(2))), Entry("s", URLS[0], gone(3))]
+    assert archive.record_batch(entries) == [Verdict.UNCHANGED, Verdict.GONE_PENDING]  # the 304 reset the signal
+    assert state(archive, URLS[0])[1:3] == (0, 1)
+
+
+def test_304s_whose_bulk_recording_fails_are_recorded_one_by_one(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    import storage.archive
+    from storage.unchanged import record_not_modified
+
+    def failing(session: Any, site: str, checks: Any) -> set[str]:
+        record_not_modified(session, site, checks)  # written, then rolled back with its savepoint
+        raise RuntimeError("a bug in the bulk update")
+
+    archive.record("s", URLS[0], titled(0))
+    monkeypatch.setattr(storage.archive, "record_not_modified", failing)
+    assert archive.record_batch([Entry("s", URLS[0], NotModified(fetched_at=at(30)))]) == [Verdict.UNCHANGED]
+    [known] = archive.known_articles("s")
+    assert known.last_checked_at == at(30)

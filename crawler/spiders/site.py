@@ -58,6 +58,9 @@ ARTICLE_STATUSES = [s for s in range(200, 600) if s not in (301, 302, 303, 307, 
 """Every answer to an article request reaches the spider (redirects are followed or judged first)."""
 
 
+LINK_MEMO = 2048
+"""Links of listing pages whose kind (article, listing, other) the spider remembers; then it starts over."""
+
 GONE_LISTING = frozenset({404, 410})
 """Answers for which a backfill gives a listing page up (a broken pagination link); any other
 failure leaves the page to the backfill's next run."""
@@ -119,6 +122,7 @@ class SiteSpider(Spider):
         self.listed_before: set[str] = set()  # articles the listings showed at the last crawl
         self.idle_rechecked = False
         self.owners: dict[str, str] = {}  # URL -> configured site owning it (shared hosts only)
+        self.link_kinds: dict[str, tuple[str | None, str]] = {}  # ``link_kind``'s memo
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -179,6 +183,24 @@ class SiteSpider(Spider):
     def is_article_url(self, url: str) -> bool:
         return self.owns(url) and self.profile.article_url.search(url.split("#", 1)[0]) is not None
 
+    def link_kind(self, url: str) -> tuple[str | None, str]:
+        """What a link on a listing page is: (``article``, its canonical URL), (``listing``, the URL:
+        a page to follow) or (None, the URL). Known for the last LINK_MEMO links: menus and sidebars
+        repeat the same links on every listing page, and a pattern search costs more than the rest
+        of the link's reading."""
+        known = self.link_kinds.get(url)
+        if known is None:
+            if self.is_article_url(url):
+                known = ("article", canonical_url(url))
+            elif self.owns(url) and self.follow.search(url):
+                known = ("listing", url)
+            else:
+                known = (None, url)
+            if len(self.link_kinds) >= LINK_MEMO:
+                self.link_kinds.clear()
+            self.link_kinds[url] = known
+        return known
+
     # --- requests -----------------------------------------------------------------------------
     def listing_request(self, url: str) -> Request | None:
         """A request for listing page ``url``, once per crawl; None past the listing-page cap
@@ -204,7 +226,10 @@ class SiteSpider(Spider):
                                 "handle_httpstatus_list": ARTICLE_STATUSES, "playwright": self.profile.renders(url)}
         if known is not None and not meta["playwright"]:  # a rendered page is more than its HTML's validators
             meta["tgwatch_validators"] = Validators(known.etag, known.last_modified)
-        return Request(url, callback=self.parse_article, errback=self.check_failed, meta=meta, priority=1)
+        # A known article's re-check is made once per crawl (``due`` holds each once, the listings and
+        # ``recheck_unlisted`` skip what is known or checked): no fingerprint for the dupe filter.
+        return Request(url, callback=self.parse_article, errback=self.check_failed, meta=meta, priority=1,
+                       dont_filter=known is not None)
 
     async def start(self) -> AsyncIterator[Request]:
         """Known articles first (so discovery skips them), then the listings, then the re-checks."""
@@ -272,9 +297,9 @@ class SiteSpider(Spider):
                 self.capped("TGWATCH_LISTING_LINKS", f"listing {response.url} has more than {self.max_links} links; "
                             "the rest is not read")
                 break
-            if self.is_article_url(url):
+            kind, key = self.link_kind(url)
+            if kind == "article":
                 self.crawler.stats.inc_value("tgwatch/article_links")
-                key = canonical_url(url)
                 listed.append(key)
                 if not self.should_check(key):
                     continue
@@ -285,7 +310,7 @@ class SiteSpider(Spider):
                 if self.backfill is not None:
                     self.backfill.add("article", url, key)
                 yield self.article_request(url)
-            elif self.owns(url) and self.follow.search(url):
+            elif kind == "listing":
                 if (request := self.listing_request(url)) is not None:
                     yield request
         self.listing_log.read(page, listed, now())
