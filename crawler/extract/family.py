@@ -44,21 +44,31 @@ def generators(root: HtmlElement) -> list[str]:
             if str(m.get("name") or "").casefold() == "generator"]
 
 
-def score(profile: SiteProfile, generator: list[str], resources: str, root: HtmlElement) -> int:
-    """How many of the family's marks the page carries (the generator weighs more)."""
+def score(profile: SiteProfile, generator: list[str], resources: str, root: HtmlElement, *,
+          marked: bool = True) -> int:
+    """How many of the family's marks the page carries (the generator weighs more). ``marked``
+    False: no selector mark of any family matches the page (``recognise`` asked once)."""
     marks = profile.markers
     points = GENERATOR_WEIGHT if any(g in value for g in marks.generator for value in generator) else 0
     points += sum(1 for piece in marks.resources if piece in resources)
-    points += sum(1 for css in marks.selectors if select(root, css))
+    if marked:
+        points += sum(1 for css in marks.selectors if select(root, css))
     return points
 
 
 def recognise(root: HtmlElement, families: Iterable[SiteProfile]) -> SiteProfile | None:
-    """The family profile whose marks the page carries most (at least ``THRESHOLD``), else None."""
+    """The family profile whose marks the page carries most (at least ``THRESHOLD``), else None.
+
+    Every family's selector marks are first tried as one selector group (one walk of the page);
+    only a page where some mark matches has them tried one by one: most pages carry none.
+    """
     generator, resources = generators(root), page_resources(root)
+    families = list(families)
+    marks = [css for profile in families for css in profile.markers.selectors]
+    marked = bool(marks) and bool(select(root, ", ".join(marks)))
     best: tuple[int, SiteProfile] | None = None
     for profile in families:
-        points = score(profile, generator, resources, root)
+        points = score(profile, generator, resources, root, marked=marked)
         if points >= THRESHOLD and (best is None or points > best[0]):
             best = (points, profile)
     return best[1] if best else None
