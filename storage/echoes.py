@@ -19,8 +19,9 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import Table, delete, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.anatomy import Finding, analyse
@@ -108,9 +109,14 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
         if containment >= CONTAINMENT:
             _record(session, (article, content), (other, other_content), similarity, containment, at)
             echoes += 1
-    session.execute(insert(EchoBandRow), [{"bucket": bucket, "article_id": article.id}
+    session.execute(_INSERT_BANDS, [{"bucket": bucket, "article_id": article.id}
                                            for bucket in dict.fromkeys(keys)])  # two bands may share a key
     return echoes
+
+
+_INSERT_BANDS = insert(cast(Table, EchoBandRow.__table__))
+"""A version's band rows: one core executemany (the ORM's bulk INSERT of the entity costs more
+than the statement)."""
 
 
 def lookup(session: Session, site: str, sig: bytes, size: int) -> list[int]:
