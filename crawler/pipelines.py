@@ -22,6 +22,7 @@ from scrapy.utils.asyncio import run_in_thread, sleep
 
 from crawler.extensions import ArchiveRun
 from crawler.items import ArticleCheck, Page
+from crawler.logformat import level_of
 from crawler.pool import discard_pool, extraction_pool, wait_for
 from crawler.worker import Reading, failed_reading, read_page
 from storage.archive import Archive, Entry
@@ -176,6 +177,7 @@ class RecordPipeline:
         self.batch = crawler.settings.getint("TGWATCH_RECORD_BATCH")
         self.run: ArchiveRun | None = None
         self.batches: Batches | None = None
+        self.log_level = level_of(crawler.settings.get("LOG_LEVEL"))  # a verdict's line below it: not made
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -221,7 +223,8 @@ class RecordPipeline:
         item.verdict = str(verdict)
         self.crawler.stats.inc_value(f"tgwatch/verdict/{verdict}")
         level = logging.INFO if verdict in NOTABLE else logging.DEBUG
-        logger.log(level, "%s %s (%s)", verdict, item.url, describe(item.observation))
+        if level >= self.log_level:
+            logger.log(level, "%s %s (%s)", verdict, item.url, describe(item.observation))
         return item
 
 

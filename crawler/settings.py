@@ -52,6 +52,7 @@ DEPTH_LIMIT = 10  # listing -> next page -> ...: how deep pagination goes from a
 DEPTH_PRIORITY = 0
 REFERER_ENABLED = True
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.logformat.QuietLogFormatter"  # no per-page DEBUG record below LOG_LEVEL
 
 # --- tgwatch components ---------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
