@@ -93,11 +93,10 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
         session.execute(delete(EchoRow).where(or_(EchoRow.original_article_id == article.id,
                                                    EchoRow.copy_article_id == article.id)),
                         execution_options=plain)
-    else:
-        entry = EchoIndexRow(article_id=article.id, version=article.current_version, shingles=size,
-                             indexed_at=at, signature=sig)
-        session.add(entry)
-    entry.version, entry.shingles, entry.indexed_at, entry.signature = article.current_version, size, at, sig
+        entry.version, entry.shingles, entry.indexed_at, entry.signature = article.current_version, size, at, sig
+    else:  # a core INSERT: a pending ORM row would cost a flush before the lookup below
+        session.execute(_INSERT_INDEX, {"article_id": article.id, "version": article.current_version,
+                                        "shingles": size, "indexed_at": at, "signature": sig})
     if sig is None:
         return 0
     keys = bands(sig)
@@ -114,6 +113,7 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
     return echoes
 
 
+_INSERT_INDEX = insert(cast(Table, EchoIndexRow.__table__))
 _INSERT_BANDS = insert(cast(Table, EchoBandRow.__table__))
 """A version's band rows: one core executemany (the ORM's bulk INSERT of the entity costs more
 than the statement)."""
