@@ -82,7 +82,7 @@ class ExtractPipeline:
         at, known = item.fetched_at, item.known
         if self.pool is None:
             return await run_in_thread(read_page, page, profile, fetched_at=at, known=known, ahead=True)
-        pool = await wait_for(self.pool)
+        pool = self.pool.result() if self.pool.done() else await wait_for(self.pool)  # started: no wait
         try:
             return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known, ahead=True))
         except BrokenProcessPool:

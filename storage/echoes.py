@@ -19,8 +19,9 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import Table, delete, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.anatomy import Finding, analyse
@@ -92,11 +93,10 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
         session.execute(delete(EchoRow).where(or_(EchoRow.original_article_id == article.id,
                                                    EchoRow.copy_article_id == article.id)),
                         execution_options=plain)
-    else:
-        entry = EchoIndexRow(article_id=article.id, version=article.current_version, shingles=size,
-                             indexed_at=at, signature=sig)
-        session.add(entry)
-    entry.version, entry.shingles, entry.indexed_at, entry.signature = article.current_version, size, at, sig
+        entry.version, entry.shingles, entry.indexed_at, entry.signature = article.current_version, size, at, sig
+    else:  # a core INSERT: a pending ORM row would cost a flush before the lookup below
+        session.execute(_INSERT_INDEX, {"article_id": article.id, "version": article.current_version,
+                                        "shingles": size, "indexed_at": at, "signature": sig})
     if sig is None:
         return 0
     keys = bands(sig)
@@ -108,9 +108,15 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
         if containment >= CONTAINMENT:
             _record(session, (article, content), (other, other_content), similarity, containment, at)
             echoes += 1
-    session.execute(insert(EchoBandRow), [{"bucket": bucket, "article_id": article.id}
+    session.execute(_INSERT_BANDS, [{"bucket": bucket, "article_id": article.id}
                                            for bucket in dict.fromkeys(keys)])  # two bands may share a key
     return echoes
+
+
+_INSERT_INDEX = insert(cast(Table, EchoIndexRow.__table__))
+_INSERT_BANDS = insert(cast(Table, EchoBandRow.__table__))
+"""A version's band rows: one core executemany (the ORM's bulk INSERT of the entity costs more
+than the statement)."""
 
 
 def lookup(session: Session, site: str, sig: bytes, size: int) -> list[int]:

@@ -103,14 +103,8 @@ class VersionRow(Base):
     def set_content(self, content: Content, digest: str, dictionary: Any = None) -> None:
         """Store ``content`` (whose fingerprint is ``digest``) as this version's fields, its text packed
         with the zstd ``dictionary`` on SQLite (``storage.textpack``; None: without one)."""
-        self.title = content.title
-        self.lead = content.lead
-        self.text = Dictated.of(content.text, dictionary)
-        self.author = content.author
-        self.category = content.category
-        self.published_at = content.published_at
-        self.published_precision = content.published_precision
-        self.content_hash = digest
+        for name, value in content_columns(content, digest, dictionary).items():
+            setattr(self, name, value)
 
     def content(self) -> Content:
         return Content(
@@ -122,6 +116,20 @@ class VersionRow(Base):
             published_at=self.published_at,
             published_precision=self.published_precision,
         )
+
+
+def content_columns(content: Content, digest: str, dictionary: Any = None) -> dict[str, Any]:
+    """A version's content columns (``VersionRow.set_content``), also as values of a core INSERT."""
+    return {
+        "title": content.title,
+        "lead": content.lead,
+        "text": Dictated.of(content.text, dictionary),
+        "author": content.author,
+        "category": content.category,
+        "published_at": content.published_at,
+        "published_precision": content.published_precision,
+        "content_hash": digest,
+    }
 
 
 class CaptureRow(Base):

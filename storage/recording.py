@@ -30,15 +30,17 @@ Rules, by observation:
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Result, Table, bindparam, func, insert, select
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from storage.content import Content
 from storage.derived import pinned
 from storage.echoes import index_version
 from storage.findings import record_findings
-from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow
+from storage.models import ArticleRow, CaptureRow, ChangeRow, VersionRow, content_columns
 from storage.observation import Capture, Failed, Fetched, Gone, Observation, Verdict
 from storage.search import index_article
 from storage.captures import compress_for, site_text_dictionary, text_dictionary
@@ -47,6 +49,18 @@ from storage.textpack import DictatedJSON
 REMOVAL_SIGNALS = 2
 """Removal signals from distinct checks needed before an article is flagged removed."""
 
+_FIND_ARTICLE = (select(ArticleRow).where(ArticleRow.site == bindparam("site"), ArticleRow.url == bindparam("url"))
+                 .with_for_update())
+"""The article's row, locked (built once, as the INSERTs below)."""
+_ARTICLE_COLUMNS = [c for c in cast(Table, ArticleRow.__table__).columns if c.key != "id"]
+_INSERT_ARTICLE = insert(cast(Table, ArticleRow.__table__))
+_INSERT_VERSION = insert(cast(Table, VersionRow.__table__))
+_INSERT_CAPTURE = insert(cast(Table, CaptureRow.__table__))
+_INSERT_CHANGE = insert(cast(Table, ChangeRow.__table__))
+"""Rows recording adds and never reads back as objects in its transaction: core INSERTs with
+parameters (built once: a statement made per row costs more than its execution), not ORM objects
+and a unit-of-work flush for each."""
+
 
 def record_observation(
     session: Session, site: str, url: str, obs: Observation, *, run_id: int | None = None
@@ -54,9 +68,7 @@ def record_observation(
     """Apply the rules above for ``(site, url)``; ``url`` is already canonical."""
     if isinstance(obs, Fetched) and (obs.derived.empty if obs.derived is not None else obs.content.is_empty()):
         obs = Failed(reason="no article content extracted", fetched_at=obs.fetched_at)
-    article = session.scalars(
-        select(ArticleRow).where(ArticleRow.site == site, ArticleRow.url == url).with_for_update()
-    ).one_or_none()
+    article = session.scalars(_FIND_ARTICLE, {"site": site, "url": url}).one_or_none()
     if article is None:
         if isinstance(obs, Fetched):
             return _new(session, site, url, obs, run_id)
@@ -94,21 +106,39 @@ def _new(session: Session, site: str, url: str, obs: Fetched, run_id: int | None
         first_seen_at=at,
         last_checked_at=at,
         last_changed_at=at,
+        removed_at=None,
         etag=obs.etag,
         last_modified=obs.last_modified,
         gone_signals=0,
+        last_gone_at=None,
         failed_checks=0,
+        last_failed_at=None,
+        last_error=None,
+        search_text="",
     )
     content = pinned(obs.content)
     digest = _fingerprint(obs, content)
     set_latest(article, 1, content, digest)
-    session.add(article)
-    session.flush()  # the article's id, for the version, the change and the search index
+    _insert_article(session, article)
     _add_version(session, article, 1, obs, content, digest)
     index_article(session, article, content, None, obs.derived.search_text if obs.derived else None)
     _change(session, article, "new", at, run_id, None, 1)
     index_version(session, article, content, at, obs.derived.echo if obs.derived else None, new=True)
     return Verdict.NEW
+
+
+def _insert_article(session: Session, article: ArticleRow) -> None:
+    """``article`` (every column set but its id) inserted with a core INSERT and then made a row the
+    session holds, as if loaded: later changes to it (a re-check in the same batch) are flushed as
+    usual, without a unit-of-work flush for the INSERT itself."""
+    state = inspect(article)
+    values = {column.key: state.dict[column.key] for column in _ARTICLE_COLUMNS}
+    article.id = _inserted_id(session.execute(_INSERT_ARTICLE, values))
+    make_transient_to_detached(article)
+    stale = session.identity_map.get(session.identity_key(ArticleRow, article.id))
+    if stale is not None:  # a row of the same id rolled back with its savepoint (SQLite gives ids again)
+        session.expunge(stale)
+    session.add(article)
 
 
 def _fetched(session: Session, article: ArticleRow, obs: Fetched, run_id: int | None) -> Verdict:
@@ -138,8 +168,7 @@ def _fetched(session: Session, article: ArticleRow, obs: Fetched, run_id: int | 
     note = f"returns to version {earlier}" if earlier is not None else None
     kind = "restored" if removed else "edited"
     change = _change(session, article, kind, obs.fetched_at, run_id, previous, previous + 1, fields, note)
-    session.flush()  # the change's id, for its findings
-    record_findings(session, change.id, current.content(), content)
+    record_findings(session, change, current.content(), content)
     index_version(session, article, content, obs.fetched_at, obs.derived.echo if obs.derived else None)
     article.removed_at = None
     return Verdict.RESTORED if removed else Verdict.EDITED
@@ -180,26 +209,30 @@ def set_latest(article: ArticleRow, number: int, content: Content, digest: str) 
 def _add_version(
     session: Session, article: ArticleRow, number: int, obs: Fetched, content: Content, digest: str
 ) -> None:
-    capture = capture_row(session, article.site, obs.capture, content.text) if obs.capture is not None else None
-    version = VersionRow(article_id=article.id, version=number, fetched_at=obs.fetched_at, capture=capture)
-    version.set_content(content, digest, site_text_dictionary(session, article.site))
-    session.add(version)
+    """The version and its capture, written with core INSERTs: rows nothing in the transaction reads
+    back as objects, so the ORM's unit of work (a flush each) would only add its cost."""
+    capture = capture_columns(session, article.site, obs.capture, content.text) if obs.capture is not None else None
+    columns = content_columns(content, digest, site_text_dictionary(session, article.site))
+    inserted = session.execute(_INSERT_VERSION, {"article_id": article.id, "version": number,
+                                                 "fetched_at": obs.fetched_at, **columns})
+    if capture is not None:
+        session.execute(_INSERT_CAPTURE, {"version_id": _inserted_id(inserted), **capture})
     set_latest(article, number, content, digest)
 
 
-def capture_row(session: Session, site: str, capture: Capture, text: str | None = None) -> CaptureRow:
-    """The capture as stored: compressed with the site's dictionary and against its version's
-    ``text`` (``storage.captures``); its headers packed with that dictionary on SQLite."""
+def capture_columns(session: Session, site: str, capture: Capture, text: str | None = None) -> dict[str, Any]:
+    """The capture's columns as stored: compressed with the site's dictionary and against its
+    version's ``text`` (``storage.captures``); its headers packed with that dictionary on SQLite."""
     encoded = compress_for(session, site, capture.body, text)
-    return CaptureRow(
-        url=capture.url,
-        status=capture.status,
-        headers=DictatedJSON.of(dict(capture.headers), text_dictionary(session, encoded.dictionary_id)),
-        size=len(capture.body),
-        compression=encoded.compression,
-        dictionary_id=encoded.dictionary_id,
-        body=encoded.body,
-    )
+    return {
+        "url": capture.url,
+        "status": capture.status,
+        "headers": DictatedJSON.of(dict(capture.headers), text_dictionary(session, encoded.dictionary_id)),
+        "size": len(capture.body),
+        "compression": encoded.compression,
+        "dictionary_id": encoded.dictionary_id,
+        "body": encoded.body,
+    }
 
 
 def _change(
@@ -212,18 +245,24 @@ def _change(
     to_version: int | None = None,
     fields: list[str] | None = None,
     note: str | None = None,
-) -> ChangeRow:
+) -> int:
+    """Add a change (a core INSERT, as ``_add_version``); its id."""
     joined = ",".join(fields) if fields else None
-    change = ChangeRow(
-        article_id=article.id,
-        kind=kind,
-        detected_at=at,
-        from_version=from_version,
-        to_version=to_version,
-        fields=joined,
-        note=note or None,
-        run_id=run_id,
-    )
-    session.add(change)
+    inserted = session.execute(_INSERT_CHANGE, {
+        "article_id": article.id,
+        "kind": kind,
+        "detected_at": at,
+        "from_version": from_version,
+        "to_version": to_version,
+        "fields": joined,
+        "note": note or None,
+        "run_id": run_id,
+    })
     article.last_changed_at = _later(article.last_changed_at, at)
-    return change
+    return _inserted_id(inserted)
+
+
+def _inserted_id(result: Result[Any]) -> int:
+    key = cast(CursorResult[Any], result).inserted_primary_key
+    assert key is not None
+    return int(key[0])

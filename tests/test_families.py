@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from crawler.extract import extract, parse_html
-from crawler.extract.family import recognise
+from crawler.extract.clean import select
+from crawler.extract.family import marked_selectors, recognise
 from crawler.profiles import GENERIC, builtin_profiles, family_profiles, load_config
 from fixtures.gold import load_gold
 
@@ -78,3 +79,29 @@ def test_a_users_profile_wins_and_generic_switches_recognition_off(tmp_path: Pat
     assert extract(html, url, sites["a"]) == extract(html, url, sites["b"])
     assert extract(html, url, sites["b"]) == extract(html, url, builtin_profiles()[GENERIC]) is not None
     assert family is not None
+
+
+MARK_FORMS = ["div", "a b", "p:first-child", "[class~=a]", "[id^='']", "[lang|=vi]"]
+"""Selectors ``marked_selectors`` leaves to the selector engine (a tag alone, combinators, pseudo-classes,
+other operators, an empty prefix)."""
+
+
+@pytest.mark.parametrize("page", sorted(Path("fixtures").rglob("*.html")), ids=str)
+def test_family_marks_are_found_as_the_selector_engine_finds_them(page: Path) -> None:
+    """The families' marks, and marks of the same forms on this page's own classes and ids (as
+    written, loosened ``div``, another tag, case changed, prefixes), match exactly where ``select``
+    matches."""
+    root = parse_html(page.read_bytes())
+    assert root is not None
+    classes = sorted({c for e in root.iter() if isinstance(e.tag, str) for c in (e.get("class") or "").split()
+                      if c.isidentifier()})[:12]
+    ids = sorted({i for e in root.iter() if isinstance(e.tag, str) and (i := e.get("id")) and i.isidentifier()})[:8]
+    own = [*(f"div.{c}" for c in classes), *(f"p.{c}" for c in classes), *(f"section.{c.upper()}" for c in classes),
+           *(f"#{i}" for i in ids), *(f"div#{i}" for i in ids), *(f"[class='{c}']" for c in classes),
+           *(f"[id^={i[:4]}]" for i in ids if i[:4].isidentifier()),
+           *(f"[id^={i[1:5]}]" for i in ids if i[1:5].isidentifier()),  # inside an id is no prefix
+           "[data-drupal-selector]", "body.single-post", "[id]", "[id='']"]
+    marks = [css for family in family_profiles() for css in family.markers.selectors] + own
+    assert marked_selectors(root, marks) == {css for css in marks if select(root, css)}
+    for other in MARK_FORMS:
+        assert marked_selectors(root, [*marks, other]) is None

@@ -49,11 +49,20 @@ def test_a_failing_observation_rolls_back_alone_and_is_retried_alone(
             raise RuntimeError("a bug in the echo index")
         return real(session, article, *args, **kwargs)
 
+    alone: list[str] = []
+    record = archive.record
+
+    def counted(site: str, url: str, *args: Any, **kwargs: Any) -> Verdict:
+        alone.append(url)
+        return record(site, url, *args, **kwargs)
+
     monkeypatch.setattr(recording, "index_version", failing)
+    monkeypatch.setattr(archive, "record", counted)
     outcomes = archive.record_batch([Entry("s", url, titled(n)) for n, url in enumerate(URLS)])
     assert outcomes[0] is Verdict.NEW and outcomes[2] is Verdict.NEW and outcomes[3] is Verdict.NEW
     assert isinstance(outcomes[1], RuntimeError)
     assert tries == [URLS[1], URLS[1]]  # in the batch, then alone
+    assert alone == [URLS[1]]  # the next article (given the rolled-back id again on SQLite) went in the batch
     assert sorted(k.url for k in archive.known_articles("s")) == sorted([URLS[0], URLS[2], URLS[3]])
     assert rows(archive, "versions") == 3 and rows(archive, "changes") == 3 and rows(archive, "captures") == 3
 

@@ -263,11 +263,33 @@ def clean_line(text: str) -> str:
 def same_text_wrapper(element: HtmlElement) -> HtmlElement:
     """The widest ancestor holding exactly the element's text (wrappers add no text): where its
     neighbours (the lead after a headline, the byline after a body) are siblings."""
-    key = element_text(element)
     while (parent := element.getparent()) is not None and parent.tag not in ("body", "html") \
-            and parent.get("itemprop") != "articleBody" and element_text(parent) == key:
+            and parent.get("itemprop") != "articleBody" and adds_no_text(parent, element):
         element = parent  # never out of the body's container: a paragraph alone in it stays inside
     return element
+
+
+def adds_no_text(parent: HtmlElement, child: HtmlElement) -> bool:
+    """``element_text(parent) == element_text(child)``, without reading the parent's whole text.
+
+    Exactly when the parent's text outside the child (its own text, the other children's, every
+    tail) is blank: NFC neither makes nor takes white space, and it keeps the decomposed length of
+    a text, so any other printed character makes the two lines differ. A paragraph's body holds
+    other paragraphs: the first of them answers, where comparing read the whole body each time.
+    """
+    if (parent.text or "").strip():
+        return False
+    for other in parent:
+        if (other.tail or "").strip():
+            return False
+        if other is not child and isinstance(other.tag, str) and has_text(other):
+            return False
+    return True
+
+
+def has_text(element: HtmlElement) -> bool:
+    """``bool(element_text(element))``: some printed character in it, found without joining its text."""
+    return any(piece.strip() for piece in element.itertext())
 
 
 def element_text(element: HtmlElement) -> str:

@@ -16,7 +16,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.article import Image
-from crawler.extract.clean import clean_line, element_text, same_text_wrapper
+from crawler.extract.clean import adds_no_text, clean_line, element_text, has_text, same_text_wrapper
 
 _MARK = "data-tgw-img"
 _CAPTION_CLASS = re.compile(
@@ -127,7 +127,7 @@ def _wrap_loose_runs(element: HtmlElement) -> None:
     run: list[HtmlElement] = []
 
     def flush() -> None:
-        words = (text or "").strip() or any(element_text(i) for i in run if isinstance(i.tag, str))
+        words = (text or "").strip() or any(has_text(i) for i in run if isinstance(i.tag, str))
         if not words:
             kept.extend(run)
             return
@@ -157,7 +157,7 @@ def paragraph_blocks(root: HtmlElement) -> None:
     ``<p>``), so the same text would come out differently by its markup alone.
     """
     for element in list(root.iter("div", "center", "section", "article", "main", "td", "blockquote", "form")):
-        if element.getparent() is None or not element_text(element):
+        if element.getparent() is None or not has_text(element):
             continue
         if any(isinstance(d.tag, str) and d.tag in _BLOCKS for d in element.iterdescendants()):
             _wrap_loose_runs(element)
@@ -185,10 +185,9 @@ def _plain_wrapper(p: HtmlElement) -> HtmlElement:
     A styling ``<div>`` around one paragraph adds nothing, so the parts of a split paragraph go beside
     it; a named container (Drupal's ``field--name-body`` left with the one paragraph that a blank-line
     run made of two) is the body itself, and the parts stay inside it."""
-    key = element_text(p)
     while ((parent := p.getparent()) is not None and parent.tag not in ("body", "html")
            and not parent.get("class") and not parent.get("id") and parent.get("itemprop") != "articleBody"
-           and element_text(parent) == key):
+           and adds_no_text(parent, p)):
         p = parent
     return p
 
@@ -297,7 +296,7 @@ _IMAGE_HREF = re.compile(r"\.(?:jpe?g|png|gif|webp|bmp)(?:[?#]|$)", re.IGNORECAS
 def _is_photo(block: HtmlElement) -> bool:
     """A photo with its caption, not a listing item or a logo: no text links, no image linking to a page."""
     for link in block.iter("a"):
-        if element_text(link) or not _IMAGE_HREF.search(link.get("href", "")):
+        if has_text(link) or not _IMAGE_HREF.search(link.get("href", "")):
             return False
     if block.tag == "table":
         small = len(element_text(block)) <= 400 and len(list(block.iter("td", "th"))) <= 4
@@ -309,7 +308,7 @@ def _caption_after(img: HtmlElement) -> str | None:
     holder = img.getparent()
     while holder is not None and holder.tag not in ("p", "div") and holder.getparent() is not None:
         holder = holder.getparent()
-    if holder is None or element_text(holder):
+    if holder is None or has_text(holder):
         return None
     following = holder.getnext()
     if following is None or not isinstance(following.tag, str):

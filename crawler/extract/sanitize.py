@@ -142,11 +142,15 @@ def _unwrap(element: HtmlElement) -> None:
         element.drop_tag()
 
 
+_DEEPER = etree.XPath("boolean(" + "/".join(["*"] * (FLATTEN_DEPTH + 1)) + ")")
+"""Whether an element lies deeper than ``FLATTEN_DEPTH`` below the root (libxml2 asks, level by level)."""
+
+
 def flatten(root: HtmlElement) -> None:
     """Unwrap wrappers of a tree deeper than ``FLATTEN_DEPTH`` (see the module docstring)."""
-    found = depths(root)
-    if max((d for _, d in found), default=0) <= FLATTEN_DEPTH:
+    if not _DEEPER(root):
         return
+    found = depths(root)
     wrappers = [e for e, _ in found if isinstance(e.tag, str) and e.tag not in BLOCKS and not _own_text(e)
                 and (not e.attrib or _repeated(e))]  # all judged before any is unwrapped
     for element in wrappers:

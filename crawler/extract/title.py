@@ -12,6 +12,7 @@ is the headline, not the page header's logo.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
@@ -61,14 +62,20 @@ def _plausible(element: HtmlElement, meta: HeadMeta) -> bool:
     return not _in_page_chrome(element)
 
 
+@lru_cache(maxsize=256)
+def _chrome_tag(tag: str) -> bool:
+    return tag in ("header", "footer") or _CHROME_NAME.search(tag.lower()) is not None
+
+
 def _chrome_names(root: HtmlElement) -> str:
     """Folded text of the page's header, footer, logo and banner: where a site prints its own name."""
     texts = []
     for element in root.iter():
-        if not isinstance(element.tag, str):
+        tag = element.tag
+        if not isinstance(tag, str):
             continue
-        names = f"{element.tag} {_names(element)}"
-        if element.tag in ("header", "footer") or _CHROME_NAME.search(names):
+        named = element.get("class") or element.get("id")  # most elements have neither: the tag decides
+        if _chrome_tag(tag) or (named and _CHROME_NAME.search(_names(element))):
             texts.append(element_text(element))
             texts.extend(img.get("alt", "") for img in element.iter("img"))
     return fold(" | ".join(texts))
