@@ -30,11 +30,11 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 LEVEL = 12
 """zstd level without a dictionary (0.4 ms per 4.6 KB text)."""
-DICTIONARY_LEVEL = 15
+DICTIONARY_LEVEL = 12
 """zstd level with a dictionary, prepared for it once per process (``_prepared``): on
-``bench.sitegen``'s site a 4.6 KB text takes 1.51 KB with the site's texts dictionary in 0.7 ms
-of CPU (1.62 KB in 0.2 ms at level 9, 1.60 in 0.4 ms at 12); 16 and above gain under 1% for half
-as long again."""
+``bench.sitegen``'s site a 4.6 KB text takes 1.60 KB with the site's texts dictionary in 0.4 ms
+of CPU (1.62 KB in 0.2 ms at level 9; 1.51 KB at 15, but in 0.7 ms of the recording thread, which
+shares the crawl process's interpreter with the reactor: the first crawl's throughput pays for it)."""
 SMALL_LEVEL = 9
 """zstd level of a small value with a dictionary: the one ``storage.captures`` prepares its
 dictionaries for (no second copy of their tables); 250 bytes of headers take 66 either way."""
