@@ -9,12 +9,15 @@ takes its own session.
 
 from __future__ import annotations
 
+import random
+import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
@@ -51,6 +54,21 @@ def _connection_lost(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+CONFLICT_STATES = frozenset({"40P01", "40001"})
+"""PostgreSQL's deadlock_detected and serialization_failure: the server aborted the transaction to
+settle a lock conflict with another writer (two fleet workers, a closer and a recorder); nothing of
+it was written, and running it again is the remedy PostgreSQL documents."""
+CONFLICT_ATTEMPTS = 4
+
+T = TypeVar("T")
+
+
+def _conflict(exc: BaseException) -> bool:
+    """``exc`` (an ``ArchiveError`` from ``Archive.writing`` or SQLAlchemy's own) is a lock conflict."""
+    cause = exc.__cause__ if isinstance(exc, ArchiveError) else exc
+    return getattr(getattr(cause, "orig", None), "sqlstate", None) in CONFLICT_STATES
 
 
 def _key(url: str) -> str | None:
@@ -195,22 +213,38 @@ class Archive:
         except Exception as exc:
             return exc
 
+    def retrying(self, work: Callable[[Session], T]) -> T:
+        """``work`` in one write transaction, run again (up to ``CONFLICT_ATTEMPTS`` times, after a
+        short random pause) when PostgreSQL aborts it to settle a deadlock with another writer.
+        For a transaction that is whole by itself: a listing crawl's verdicts, a run's booking."""
+        attempt = 1
+        while True:
+            try:
+                with self.writing() as session:
+                    return work(session)
+            except (ArchiveError, DBAPIError) as exc:
+                if attempt == CONFLICT_ATTEMPTS or not _conflict(exc):
+                    raise
+            time.sleep(random.uniform(0.05, 0.25) * attempt)
+            attempt += 1
+
     def record_listings(self, crawl: ListingCrawl, *, run_id: int | None = None) -> ListingVerdicts:
         """Record what one crawl's listing pages showed, and its ``delisted``/``relisted`` verdicts."""
-        with self.writing() as session:
-            return listings.record_listings(session, crawl, run_id)
+        return self.retrying(lambda session: listings.record_listings(session, crawl, run_id))
 
     def close_run(self, run_id: int, outcome: str, counts: Mapping[str, int],
                   crawl: ListingCrawl | None = None) -> ListingVerdicts | None:
         """Record a crawl's listings and book its run in one transaction, under the run row's lock:
         only while the run is still running (None otherwise: another closer got there first), so
         a crawl's listings are judged once however many processes close it."""
-        with self.writing() as session:
+        def close(session: Session) -> ListingVerdicts | None:
             if not runs.lock_running(session, run_id):
                 return None
             verdicts = listings.record_listings(session, crawl, run_id) if crawl is not None else ListingVerdicts()
             runs.finish_run(session, run_id, outcome, counts)
             return verdicts
+
+        return self.retrying(close)
 
     def listed_urls(self, site: str) -> set[str]:
         """URLs of the site's articles that the listings showed last time (``listing_status``)."""

@@ -8,16 +8,19 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from storage.archive import Archive
 from storage.errors import TgwatchError
 from storage.observation import Verdict
 from storage.readonly import run_query
-from tests.plugins.archive import fetched
+from tests.plugins.archive import _pg_schema_url, fetched
 
 URLS = [f"https://example.vn/tin-tuc/bai-{n}" for n in range(12)]
 # fork: children need no fresh imports (seconds on a busy machine); the parent holds no connection
@@ -124,3 +127,60 @@ def test_reader_loop_while_a_writer_writes(tmp_path: Path) -> None:
         written = writer.get()
     assert written > 20 and reads > 20
     assert seen == sorted(seen)  # readers see committed history only, growing
+
+
+def test_a_transaction_postgresql_aborts_in_a_deadlock_is_run_again(pg_url: str) -> None:
+    """``Archive.retrying`` (a crawl's listings, a run's booking): a real deadlock with another
+    writer, which PostgreSQL settles by aborting our transaction (it waited first, so its deadlock
+    check runs first), is run again and succeeds; the other writer's transaction is unharmed."""
+    with contextmanager(_pg_schema_url)(pg_url) as url:
+        archive = Archive.open(url)
+        try:
+            with archive.writing() as session:
+                session.execute(text("CREATE TABLE locks (id integer PRIMARY KEY)"))
+                session.execute(text("INSERT INTO locks VALUES (1), (2)"))
+            ours_has_1, other_has_2 = threading.Event(), threading.Event()
+            other_done: list[BaseException | None] = []
+
+            def other() -> None:
+                try:
+                    with archive.engine.begin() as connection:
+                        connection.execute(text("SELECT id FROM locks WHERE id = 2 FOR UPDATE"))
+                        other_has_2.set()
+                        ours_has_1.wait(10)
+                        time.sleep(0.3)  # ours waits for row 2 first
+                        connection.execute(text("SELECT id FROM locks WHERE id = 1 FOR UPDATE"))
+                    other_done.append(None)
+                except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+                    other_done.append(exc)
+
+            attempts: list[int] = []
+
+            def work(session: Session) -> str:
+                attempts.append(1)
+                other_has_2.wait(10)
+                session.execute(text("SELECT id FROM locks WHERE id = 1 FOR UPDATE"))
+                ours_has_1.set()
+                session.execute(text("SELECT id FROM locks WHERE id = 2 FOR UPDATE"))
+                return "done"
+
+            thread = threading.Thread(target=other)
+            thread.start()
+            assert archive.retrying(work) == "done"
+            thread.join(10)
+            assert len(attempts) == 2
+            assert other_done == [None]
+        finally:
+            archive.close()
+
+
+def test_retrying_does_not_run_again_what_failed_for_another_reason(archive: Archive) -> None:
+    attempts: list[int] = []
+
+    def work(session: Session) -> None:
+        attempts.append(1)
+        session.execute(text("SELECT 1 FROM no_such_table"))
+
+    with pytest.raises((DBAPIError, TgwatchError)):
+        archive.retrying(work)
+    assert attempts == [1]
