@@ -1,7 +1,8 @@
 """Item pipelines: a fetched page becomes an observation (extraction), an observation is recorded.
 
 ``ExtractPipeline`` runs ``crawler.worker.read_page`` (the one read-a-page path) in a process
-pool (TGWATCH_EXTRACT_WORKERS) so the reactor keeps downloading while the other core extracts;
+pool (TGWATCH_EXTRACT_WORKERS, started by the first page to read: a re-crawl whose pages all answer
+304 starts no worker) so the reactor keeps downloading while the other core extracts;
 ``RecordPipeline`` gathers observations into batches (``TGWATCH_RECORD_BATCH``, gathered for
 ``TGWATCH_RECORD_LINGER`` at least) that one writer thread records with ``Archive.record_batch`` (one
 transaction per batch, a savepoint per observation), and counts the verdicts in the crawl stats
@@ -67,10 +68,6 @@ class ExtractPipeline:
         workers = settings.getint("TGWATCH_EXTRACT_WORKERS")
         return cls(crawler, workers, settings.get("TGWATCH_EXTRACT_START_METHOD"))
 
-    def open_spider(self) -> None:
-        if self.workers > 0:
-            self.start_pool()
-
     def start_pool(self) -> None:
         """Start the workers in a thread: starting processes blocks, the reactor must not."""
         starter = ThreadPoolExecutor(1, thread_name_prefix="tgwatch-pool-start")
@@ -80,8 +77,11 @@ class ExtractPipeline:
     async def read(self, item: ArticleCheck, page: Page, profile: SiteProfile | None) -> Reading:
         """``read_page`` in a worker; a pool broken by a dead worker is replaced once."""
         at, known = item.fetched_at, item.known
-        if self.pool is None:
+        if self.workers <= 0:
             return await run_in_thread(read_page, page, profile, fetched_at=at, known=known, ahead=True)
+        if self.pool is None:  # started by the first page to read: a re-crawl of unchanged pages starts none
+            self.start_pool()
+        assert self.pool is not None
         pool = self.pool.result() if self.pool.done() else await wait_for(self.pool)  # started: no wait
         try:
             return await wait_for(pool.submit(read_page, page, profile, fetched_at=at, known=known, ahead=True))
