@@ -25,7 +25,7 @@ from scrapy.utils.asyncio import run_in_thread, sleep
 from crawler.extensions import ArchiveRun
 from crawler.items import ArticleCheck, Page
 from crawler.logformat import logs_debug
-from crawler.pool import discard_pool, extraction_pool, wait_for
+from crawler.pool import discard_pool, extraction_pool, return_pool, wait_for
 from crawler.worker import Reading, failed_reading, read_page
 from storage.archive import Archive, Entry
 from storage.errors import ArchiveError
@@ -71,8 +71,18 @@ class ExtractPipeline:
     def start_pool(self) -> None:
         """Start the workers in a thread: starting processes blocks, the reactor must not."""
         starter = ThreadPoolExecutor(1, thread_name_prefix="tgwatch-pool-start")
-        self.pool = starter.submit(extraction_pool, self.workers, self.start_method)
+        self.pool = starter.submit(extraction_pool, self.workers, self.start_method, borrowed=True)
         starter.shutdown(wait=False)
+
+    def close_spider(self) -> None:
+        """Give the pool back (``return_pool``): its workers end before the crawl's closing work."""
+        if self.pool is not None:
+            started, self.pool = self.pool, None
+            try:
+                pool = started.result()
+            except Exception:  # it never started: nothing to give back
+                return
+            return_pool(pool)
 
     async def read(self, item: ArticleCheck, page: Page, profile: SiteProfile | None) -> Reading:
         """``read_page`` in a worker; a pool broken by a dead worker is replaced once."""

@@ -121,3 +121,29 @@ def test_a_held_process_ends_with_its_owner(how: str) -> None:
         owner.kill()
         watcher.kill()
         watcher.wait()
+
+
+BORROWER = """
+import os
+from crawler.pool import extraction_pool, return_pool
+
+first = extraction_pool(1, "forkserver", borrowed=True)
+second = extraction_pool(1, "forkserver", borrowed=True)  # a crawl running beside the first
+worker = first.submit(os.getpid).result(timeout=120)
+return_pool(first)
+print("shared", first is second, flush=True)
+print("after one", os.path.exists(f"/proc/{worker}"), second.submit(os.getpid).result(timeout=60) == worker, flush=True)
+return_pool(second)
+print("after both", os.path.exists(f"/proc/{worker}"), flush=True)
+print("next crawl", extraction_pool(1, "forkserver", borrowed=True) is not first, flush=True)
+"""
+
+
+def test_a_pool_ends_its_workers_when_the_last_crawl_using_it_gives_it_back() -> None:
+    """Crawls at once share the workers; the last one's ``return_pool`` ends them (their memory back
+    before the crawl's closing work); a later crawl gets a new pool."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", BORROWER], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["shared True", "after one True True", "after both False", "next crawl True"]
