@@ -18,10 +18,11 @@ import unicodedata
 from pathlib import Path
 
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from crawler.extract import Article, read_article
+from crawler.extract import NOT_FOUND, Article, read_article
+from crawler.extract.clean import fold
 from monitor.cli import main
 
 URL = "https://tinh.example.vn/tin-tuc/hoi-nghi-tuyen-giao-12345"
@@ -60,6 +61,12 @@ def folded(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+def not_a_refusal(value: str) -> None:
+    """Hypothesis also draws the project's own string constants: a value holding a not-found phrase
+    ("Trang không tồn tại") rightly makes the page a not-found page, which is not what these test."""
+    assume(not any(fold(marker) in fold(value) for marker in NOT_FOUND))
+
+
 def letters(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFC", text) if c.isalnum())
 
@@ -73,6 +80,7 @@ def read(slot: str, value: str) -> Article:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(slot=st.sampled_from(SLOTS), value=st.text(max_size=40))
 def test_any_text_comes_out_less_its_control_characters(slot: str, value: str) -> None:
+    not_a_refusal(value)
     found = read(slot, value)
     want = expected(value)
     every = folded(" \n ".join([found.title, found.text, found.author or "", *(i.caption or "" for i in found.images)]))
@@ -91,6 +99,7 @@ def test_any_text_comes_out_less_its_control_characters(slot: str, value: str) -
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(slot=st.sampled_from(SLOTS), value=st.text(min_size=1, max_size=30))
 def test_no_cli_output_of_any_text_holds_a_control_character(slot: str, value: str, tmp_path_factory) -> None:
+    not_a_refusal(value)
     path = Path(tmp_path_factory.mktemp("page")) / "page.html"
     path.write_text(page(slot, value), encoding="utf-8")
     for fmt in ("table", "csv", "json"):
