@@ -20,6 +20,8 @@ import select
 import threading
 import time
 
+from storage.processes import pid_alive
+
 POLL_SECONDS = 0.5
 """How often the owner is looked at where no pidfd can wait for it."""
 
@@ -35,7 +37,7 @@ def _watch(owner: int) -> None:
     except ProcessLookupError:
         os._exit(1)  # already gone
     except (AttributeError, OSError):  # not Linux, or a kernel before 5.3
-        while _alive(owner):
+        while pid_alive(owner):
             time.sleep(POLL_SECONDS)
     else:
         waiting = select.poll()
@@ -43,12 +45,3 @@ def _watch(owner: int) -> None:
         waiting.poll()  # readable once the owner has ended
     os._exit(1)
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

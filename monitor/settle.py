@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from storage import runs
 from storage.archive import Archive
+from storage.processes import pid_alive
 from storage.types import now
 
 
@@ -68,4 +69,4 @@ def sweep_abandoned(archive: Archive, older_than: timedelta | None = None) -> li
     """
     cutoff = now() - older_than if older_than is not None else None
     with archive.writing() as session:
-        return runs.close_abandoned(session, runs.pid_alive, cutoff)
+        return runs.close_abandoned(session, pid_alive, cutoff)

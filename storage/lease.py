@@ -29,7 +29,7 @@ from sqlalchemy import delete, select, text
 from storage.archive import Archive
 from storage.errors import TgwatchError
 from storage.models import DaemonLeaseRow
-from storage.runs import pid_alive
+from storage.processes import pid_alive
 from storage.types import now
 
 HEARTBEAT = 5.0

@@ -7,7 +7,6 @@ its outcome and counts.
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import ChangeRow, CrawlRunRow
+from storage.processes import pid_alive
 from storage.types import now
 from storage.vocabulary import FLAGGED_KINDS, RUN_COUNTS, RunOutcome
 
@@ -29,17 +29,6 @@ STALE_AFTER = 120.0
 
 def this_host() -> str:
     return socket.gethostname()
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def start_run(session: Session, site: str, pid: int | None = None) -> int:
