@@ -112,11 +112,7 @@ def site_text_dictionary(session: Session, site: str) -> zstandard.ZstdCompressi
     pages = site_dictionary(session, site)
     if pages is None:  # a texts' dictionary is only ever trained with a pages' one (``train``)
         return None
-    known: dict[str, int | None] = session.info.setdefault(f"tgwatch_site_dictionaries_{TEXTS}", {})
-    if site not in known:  # asked once per session, even when there is none (``train`` tells this cache)
-        known[site] = session.scalar(select(func.max(CaptureDictionaryRow.id)).where(
-            CaptureDictionaryRow.site == site, CaptureDictionaryRow.kind == TEXTS))
-    texts = known[site]
+    texts = _newest(session, site, TEXTS, remember_none=True)  # ``train`` tells the cache of a new one
     return text_dictionary(session, texts if texts is not None else pages)
 
 
@@ -132,11 +128,17 @@ def site_dictionary(session: Session, site: str) -> int | None:
     """The id of the site's newest pages' dictionary, if it has one; asked once per session and
     site (a batch of recordings shares its session), except while the site has none: it may be trained
     during the session. Dictionaries are never deleted, so a known id stays usable."""
-    known: dict[str, int] = session.info.setdefault(f"tgwatch_site_dictionaries_{PAGES}", {})
+    return _newest(session, site, PAGES, remember_none=False)
+
+
+def _newest(session: Session, site: str, kind: str, *, remember_none: bool) -> int | None:
+    """The id of the site's newest dictionary of ``kind``, asked once per session and site
+    (``remember_none``: also when it has none), kept in ``session.info`` (``forget`` drops it)."""
+    known: dict[str, int | None] = session.info.setdefault(f"tgwatch_site_dictionaries_{kind}", {})
     if site not in known:
         found = session.scalar(select(func.max(CaptureDictionaryRow.id)).where(
-            CaptureDictionaryRow.site == site, CaptureDictionaryRow.kind == PAGES))
-        if found is None:
+            CaptureDictionaryRow.site == site, CaptureDictionaryRow.kind == kind))
+        if found is None and not remember_none:
             return None
         known[site] = found
     return known[site]
