@@ -100,7 +100,7 @@ def _simple(selector: str) -> tuple[tuple[str, tuple[tuple[str, str, str], ...]]
     return tuple(alternatives)
 
 
-def _passes(tag: str, get: Any, tests: tuple[tuple[str, str, str], ...]) -> bool:
+def _passes(get: Any, tests: tuple[tuple[str, str, str], ...]) -> bool:
     """cssselect's XPath for these tests (GenericTranslator): names as written, ``~=`` on the
     attribute's XML-white-space-separated words, ``^=`` on a non-empty prefix."""
     for name, operator, value in tests:
@@ -153,7 +153,7 @@ def marked_selectors(root: HtmlElement, selectors: list[str]) -> set[str] | None
             name, operator, value = tests[0]
             candidates = (equal.get((name, value), []) if operator == "=" else
                           having.get((name, value), []) if operator == "~=" else present.get(name, []))
-            if any((want == "*" or want == e.tag) and _passes(e.tag, e.get, tests) for e in candidates):
+            if any((want == "*" or want == e.tag) and _passes(e.get, tests) for e in candidates):
                 found.add(css)
                 break
     return found
