@@ -10,7 +10,7 @@ is a pure function of its arguments: page in, ``Reading`` out, nothing shared.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from crawler.extract import Article, NoArticle, read_article
@@ -20,6 +20,7 @@ from crawler.lifeline import hold
 from crawler.profiles import SiteProfile
 from storage.derived import derive
 from storage.observation import Capture, Failed, Fetched, Gone, Observation
+from storage.urls import page_links
 
 _NOT_TEXT = ("image/", "audio/", "video/", "application/pdf", "application/zip", "application/octet-stream")
 
@@ -55,8 +56,9 @@ def read_page(page: Page, profile: SiteProfile | None, *, fetched_at: datetime, 
 
     ``known``: the archive already holds an article at this URL, so a page without one is a
     removal signal (soft-404). A page that is not a readable HTML page is a failed check, never a
-    removal and never an edit. ``ahead``: derive what recording needs here (``storage.derived``),
-    as a crawl's extraction workers do so that the recording process only writes.
+    removal and never an edit. ``ahead``: derive what recording needs here (``storage.derived``,
+    and the page's links: ``storage.urls.page_links``), as a crawl's extraction workers do so that
+    the recording process only writes.
     """
     problem = unreadable(page)
     if problem is not None:
@@ -68,6 +70,8 @@ def read_page(page: Page, profile: SiteProfile | None, *, fetched_at: datetime, 
                     capture=capture)
         return Reading(gone if known else None, reason=found.reason)
     content = found.content()
+    if ahead:
+        capture = replace(capture, links=page_links(page.body, page.url))
     fetched = Fetched(
         content=content,
         fetched_at=fetched_at,

@@ -288,11 +288,12 @@ class Archive:
     def iter_captures(self, site: str | None = None) -> Iterator[StoredCapture]:
         return reads.iter_captures(self.reading, site)
 
-    def compact(self, sites: Sequence[str] = (), *, retrain: bool = False,
+    def compact(self, sites: Sequence[str] = (), *, retrain: bool = False, refresh: bool = False,
                 batch: int = 200) -> Iterator[tuple[str, captures.Compacted]]:
         """Re-compress captures of ``sites`` (default: all) with each site's newest dictionary (trained
         first if the site has none, or anew with ``retrain``), ``batch`` captures per transaction;
-        yields each batch's result as it is committed."""
+        yields each batch's result as it is committed. ``refresh``: every capture, against the reports
+        its links lead to that the archive holds now (``captures.compact_batch``)."""
         with self.reading() as session:
             names = [s for s in captures.capture_sites(session) if not sites or s in sites]
         for site in names:
@@ -303,7 +304,8 @@ class Archive:
             after = 0
             while True:
                 with self.writing() as session:
-                    done = captures.compact_batch(session, site, dictionary_id, after=after, batch=batch)
+                    done = captures.compact_batch(session, site, dictionary_id, after=after, batch=batch,
+                                                  refresh=refresh)
                 if not done.last_id:
                     break
                 yield site, done

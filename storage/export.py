@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import ArticleRow, VersionRow
 from storage.reads import StoredCapture, capture_query, stored_capture
+from storage.refs import prefetch
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def iter_export(
             query = query.where(or_(VersionRow.fetched_at >= since, rechecked))
         with reading() as session:
             rows = session.execute(query).all()
+            prefetch(session, [row[0] for row in rows])  # the versions their refs name, in one query
             found = [_exported(stored_capture(row[:4]), row[4] if row[5] else None, since) for row in rows]
         yield from found
         if len(rows) < batch:

@@ -26,6 +26,9 @@ class Capture:
     status: int
     headers: dict[str, str]
     body: bytes
+    links: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    """The page's links (``storage.urls.page_links``), found ahead by the crawl's extraction workers;
+    None: recording finds them (``storage.refs`` compresses the capture against their reports)."""
 
 
 @dataclass(frozen=True)

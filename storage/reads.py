@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from storage.content import Content
 from storage.models import ArticleRow, CaptureRow, VersionRow
+from storage.refs import prefetch
 from storage.urls import canonical_url
 
 
@@ -162,7 +163,9 @@ def iter_captures(
         if site is not None:
             query = query.where(ArticleRow.site == site)
         with reading() as session:
-            found = [stored_capture(row) for row in session.execute(query)]
+            rows = session.execute(query).all()
+            prefetch(session, [row[0] for row in rows])  # the versions their refs name, in one query
+            found = [stored_capture(row) for row in rows]
         yield from found
         if len(found) < batch:
             return

@@ -45,6 +45,7 @@ from storage.observation import Capture, Failed, Fetched, Gone, Observation, Ver
 from storage.search import index_article
 from storage.captures import compress_for, site_text_dictionary, text_dictionary
 from storage.textpack import DictatedJSON
+from storage.urls import page_links
 
 REMOVAL_SIGNALS = 2
 """Removal signals from distinct checks needed before an article is flagged removed."""
@@ -222,8 +223,12 @@ def _add_version(
 
 def capture_columns(session: Session, site: str, capture: Capture, text: str | None = None) -> dict[str, Any]:
     """The capture's columns as stored: compressed with the site's dictionary and against its
-    version's ``text`` (``storage.captures``); its headers packed with that dictionary on SQLite."""
-    encoded = compress_for(session, site, capture.body, text)
+    version's ``text`` and the reports its links lead to (``storage.captures``, ``storage.refs``);
+    its headers packed with that dictionary on SQLite."""
+    links = capture.links
+    if links is None and text:
+        links = page_links(capture.body, capture.url)
+    encoded = compress_for(session, site, capture.body, text, links or ())
     return {
         "url": capture.url,
         "status": capture.status,

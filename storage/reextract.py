@@ -15,7 +15,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from storage.captures import TEXT_CODEC, rebase, site_text_dictionary
+from storage import refs
+from storage.captures import REFS_CODEC, TEXT_CODEC, rebase, site_text_dictionary
 from storage.content import Content
 from storage.findings import refresh_version
 from storage.echoes import index_version
@@ -54,10 +55,16 @@ def rederive(session: Session, version_id: int, content: Content) -> list[str]:
                 article.published_precision = fresh.published_precision
         return []
     capture = version.capture
-    body = capture.html() if capture is not None and capture.compression == TEXT_CODEC else None
+    body = capture.html() if capture is not None and capture.compression in {TEXT_CODEC, REFS_CODEC} else None
+    # captures compressed against this version's title and lead (``storage.refs``), read before they change
+    naming = ([(row, row.html()) for row in refs.naming(session, article.site, version.id) if row is not capture]
+              if {"title", "lead"} & set(changed) else [])
     version.set_content(fresh, digest, site_text_dictionary(session, article.site))
+    refs.forget(session, version.id)
     if capture is not None and body is not None:
         rebase(session, capture, body, fresh.text)
+    for row, page in naming:
+        rebase(session, row, page, str(row.version.text))
     if article.current_version == version.version:
         set_latest(article, version.version, fresh, digest)
         index_article(session, article, fresh, old)

@@ -10,8 +10,10 @@ its trailing slash stay as served, since servers may treat ``/a`` and ``/a/`` as
 
 from __future__ import annotations
 
+import html
 import re
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from functools import lru_cache
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
@@ -64,3 +66,43 @@ def canonical_url(url: str) -> str:
     if port and DEFAULT_PORTS.get(parts.scheme) == int(port.group(1)):
         netloc = netloc[: port.start()]
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+_HREF = re.compile(rb"""<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.IGNORECASE)
+_SKIP = ("#", "javascript:", "mailto:", "tel:", "data:")
+
+
+@lru_cache(maxsize=8192)
+def _target(base: str, href: str) -> str | None:
+    """The canonical URL ``href`` leads to from ``base``, if on its host (cached: a site's pages
+    repeat their menus and lists, so most of a page's links were resolved on an earlier page)."""
+    try:
+        target = urljoin(base, html.unescape(href).strip())
+        if urlsplit(target).hostname != urlsplit(base).hostname:  # lower case, without the port
+            return None
+        return canonical_url(target)
+    except ValueError:  # a malformed link (bad port, bad IPv6 host): not one of ours
+        return None
+
+
+def page_links(body: bytes, url: str, *, limit: int = 512) -> tuple[str, ...]:
+    """The canonical URLs of the links of the page ``body`` (fetched at ``url``) to its own host, in
+    page order, at most ``limit``: what ``storage.refs`` looks up (a regular expression over the
+    raw bytes; the extraction workers find them, ``crawler.worker.read_page``)."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}/"
+    hrefs: dict[str, None] = {}
+    for match in _HREF.finditer(body):
+        raw = next(group for group in match.groups() if group is not None)
+        hrefs.setdefault(raw.decode("utf-8", "replace"))
+    found: dict[str, None] = {}
+    for href in hrefs:
+        if not href or href.lstrip().startswith(_SKIP):
+            continue
+        rooted = href.startswith("/") and not href.startswith("//")  # the page's own path does not matter
+        target = _target(origin if rooted else url, href)
+        if target is not None:
+            found.setdefault(target)
+            if len(found) >= limit:
+                break
+    return tuple(found)
