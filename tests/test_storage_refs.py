@@ -190,3 +190,20 @@ def test_the_extraction_workers_find_the_links_recording_would() -> None:
                       fetched_at=fetched(0).fetched_at, known=False, ahead=True).observation
     assert isinstance(found, Fetched) and found.capture is not None
     assert found.capture.links == page_links(html, url(5)) == (url(1), url(2))
+
+
+def test_compact_refs_command(tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    with Archive.open(db) as archive:
+        record(archive, 1, [2])
+        record(archive, 2, [])
+    result = CliRunner().invoke(main, ["--db", db, "compact", "--refs"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("re-compressed 1 captures of 1 sites:")
+    with Archive.open(db) as archive:
+        assert stored(archive)[url(1)][0] == captures.REFS_CODEC
+        assert bodies(archive)[url(1)] == page(1, [2])
