@@ -207,3 +207,14 @@ def test_compact_refs_command(tmp_path: Any) -> None:
     with Archive.open(db) as archive:
         assert stored(archive)[url(1)][0] == captures.REFS_CODEC
         assert bodies(archive)[url(1)] == page(1, [2])
+
+
+def test_export_reads_captures_compressed_against_refs(archive: Archive) -> None:
+    from storage.export import iter_export
+
+    for n in range(3):
+        record(archive, n, [])
+    record(archive, 4, [0, 1, 2])
+    exported = {e.capture.url: e.capture.body for e in iter_export(archive.reading, batch=2)}
+    assert stored(archive)[url(4)][0] == captures.REFS_CODEC
+    assert exported == {url(n): page(n, [0, 1, 2] if n == 4 else []) for n in (0, 1, 2, 4)}
