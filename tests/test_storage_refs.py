@@ -6,9 +6,11 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, select, text
 
-from storage import captures, refs
+from storage import captures, refs, urls
 from storage.archive import Archive
 from storage.models import CaptureRow
 from storage.observation import Fetched
@@ -218,3 +220,12 @@ def test_export_reads_captures_compressed_against_refs(archive: Archive) -> None
     exported = {e.capture.url: e.capture.body for e in iter_export(archive.reading, batch=2)}
     assert stored(archive)[url(4)][0] == captures.REFS_CODEC
     assert exported == {url(n): page(n, [0, 1, 2] if n == 4 else []) for n in (0, 1, 2, 4)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(urls._PLAIN, fullmatch=True))
+def test_a_link_taken_as_canonical_is_what_canonical_url_makes_of_it(link: str) -> None:
+    """``page_links`` skips ``canonical_url`` for plain links: only where it changes nothing."""
+    port = urls._PLAIN.fullmatch(link)["port"]  # type: ignore[index]
+    if port is None or urls.DEFAULT_PORTS[link.split(":")[0]] != int(port):
+        assert urls.canonical_url(link) == link
