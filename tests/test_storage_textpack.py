@@ -122,9 +122,11 @@ def test_texts_packed_with_the_site_dictionary_read_back_everywhere(archive_url:
             packed = list(connection.execute(text("SELECT text FROM versions ORDER BY id")).scalars())
             kinds = dict(connection.execute(text("SELECT 32768 + id, kind FROM capture_dictionaries")).all())
     assert texts_in_sql(archive_url, 30) == words
-    assert sorted(kinds.values()) == ["pages", "texts"]
-    if archive_url.startswith("sqlite"):  # raw, each frame names the dictionary (the first ones since compaction)
-        assert {kinds[zstandard.get_frame_parameters(bytes(p)).dict_id] for p in packed} == {"texts"}
+    assert sorted(kinds.values()) == ["pages", "texts", "words"]
+    if archive_url.startswith("sqlite"):  # raw, each names the vocabulary (the first ones since compaction), then
+        # its frame the texts' dictionary
+        assert {(kinds[int.from_bytes(bytes(p)[1:5], "big")], kinds[zstandard.get_frame_parameters(bytes(p)[5:]).dict_id])
+                for p in packed} == {("words", "texts")}
     engine = create_archive_engine(archive_url)
     with engine.begin() as connection:
         config = alembic_config()
