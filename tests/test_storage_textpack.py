@@ -125,8 +125,9 @@ def test_texts_packed_with_the_site_dictionary_read_back_everywhere(archive_url:
     assert sorted(kinds.values()) == ["pages", "texts", "words"]
     if archive_url.startswith("sqlite"):  # raw, each names the vocabulary (the first ones since compaction), then
         # its frame the texts' dictionary
-        assert {(kinds[int.from_bytes(bytes(p)[1:5], "big")], kinds[zstandard.get_frame_parameters(bytes(p)[5:]).dict_id])
-                for p in packed} == {("words", "texts")}
+        named = {(int.from_bytes(bytes(p)[1:5], "big"), zstandard.get_frame_parameters(bytes(p)[5:]).dict_id)
+                 for p in packed}
+        assert {(kinds[words], kinds[texts]) for words, texts in named} == {("words", "texts")}
     engine = create_archive_engine(archive_url)
     with engine.begin() as connection:
         config = alembic_config()
