@@ -78,7 +78,9 @@ whole text: every character is ``\\w`` or ``\\W``)."""
 _CODES = re.compile(rb"[\x00-%b]|[%b-\xfd][\x00-\xfd]|\xfe[^\xfe\xff]*\xff|[\x00-\xff]"
                     % (re.escape(bytes([ONE_BYTE - 1])), re.escape(bytes([ONE_BYTE]))))
 """A written text's codes: one byte, a lead and a second byte, a literal; or a byte that is none of
-these (a corrupt stream: ``_Table`` refuses it)."""
+these (a stray ``_ESCAPE`` or ``_END``, a lead byte at the end: only a corrupt stream has one)."""
+_UNKNOWN = "\ufffd".encode()
+"""What a code no token has, or a stray byte, reads as: U+FFFD, as invalid UTF-8 does."""
 
 Finder = Callable[[int], "zstandard.ZstdCompressionDict | None"]
 """A zstd dictionary by its dictionary id (None: unknown)."""
@@ -105,15 +107,6 @@ class _Codebook(dict[str, bytes]):
         return b"\xfe" + token.encode("utf-8") + b"\xff"
 
 
-class _Table(dict[bytes, bytes]):
-    """Code → token's UTF-8; a literal, its UTF-8; anything else is corrupt."""
-
-    def __missing__(self, code: bytes) -> bytes:
-        if len(code) >= 2 and code[0] == _ESCAPE and code[-1] == _END:
-            return code[1:-1]
-        raise TextPackError(f"stored text is corrupt (no word has code {code[:2].hex()})")
-
-
 class Words:
     """A site's vocabulary: its newest texts' most frequent tokens (``TOKEN``), most frequent first,
     and the id values written in it name it by (``WORDS_MAGIC``); ``texts``: the zstd dictionary id
@@ -125,16 +118,25 @@ class Words:
         self.id, self.tokens, self.texts = words_id, tuple(tokens), texts
         codes = [_code(index) for index in range(len(tokens))]
         self._book = _Codebook(zip(reversed(tokens), reversed(codes)))  # a repeated token: its first code
-        self._table = _Table(zip(codes, (token.encode("utf-8") for token in tokens)))
+        self._table = dict(zip(codes, (token.encode("utf-8") for token in tokens)))
+        """Code → its token's UTF-8, every other code or stray byte → ``_UNKNOWN``: only a literal is
+        not in it (``decode`` keeps it as it is, then drops its two delimiters)."""
+        self._longest = max(map(len, self._table.values()), default=0) + len(_UNKNOWN)
+        for index in range(len(tokens), CAPACITY):
+            self._table[_code(index)] = _UNKNOWN
+        for stray in (_ESCAPE, _END, *range(ONE_BYTE, _ESCAPE)):
+            self._table[bytes((stray,))] = _UNKNOWN
         self.header = WORDS_MAGIC + words_id.to_bytes(4, "big")
 
     @classmethod
     def learn(cls, texts: Iterable[str], words_id: int = 0, texts_id: int = 0) -> Words:
-        """The vocabulary of ``texts``: tokens seen twice or more, at most ``MAX_TOKEN`` characters."""
+        """The vocabulary of ``texts``: their tokens of at most ``MAX_TOKEN`` characters, the most
+        frequent first (those seen once too: a first training has only 32 texts to learn from, and
+        a token in the vocabulary costs a reader less than a literal)."""
         counts: Counter[str] = Counter()
         for text in texts:
             counts.update(TOKEN.findall(text))
-        tokens = [token for token, count in counts.most_common() if count > 1 and len(token) <= MAX_TOKEN]
+        tokens = [token for token, _ in counts.most_common() if len(token) <= MAX_TOKEN]
         return cls(words_id, tokens[:CAPACITY], texts_id)
 
     def named(self, words_id: int, texts_id: int) -> Words:
@@ -163,11 +165,16 @@ class Words:
         return b"".join(map(self._book.__getitem__, TOKEN.findall(text)))
 
     def decode(self, stream: bytes) -> bytes:
-        """The UTF-8 of the text ``stream`` writes (``encode``); never more than ``MAX_TEXT`` bytes."""
-        pieces = list(map(self._table.__getitem__, _CODES.findall(stream)))
-        if (size := sum(map(len, pieces))) > MAX_TEXT:
-            raise TextPackError(f"stored text unpacks to {size} bytes, more than {MAX_TEXT}")
-        return b"".join(pieces)
+        """The UTF-8 of the text ``stream`` writes (``encode``), never more than ``MAX_TEXT`` bytes; a
+        corrupt stream's codes no token has read as U+FFFD. All in C: a literal, the one code not in
+        the table, is given back as it is (``dict.get``'s default) and loses its delimiters at the end."""
+        codes = _CODES.findall(stream)
+        pieces: Iterable[bytes] = map(self._table.get, codes, codes)
+        if len(codes) * self._longest + len(stream) > MAX_TEXT:  # only a hostile stream comes near
+            pieces = list(pieces)
+            if (size := sum(map(len, pieces))) > MAX_TEXT:
+                raise TextPackError(f"stored text unpacks to {size} bytes, more than {MAX_TEXT}")
+        return b"".join(pieces).translate(None, b"\xfe\xff")
 
 
 class WordCodec:
@@ -330,20 +337,39 @@ def vocabularies(connection: Any) -> dict[int, Words]:
     return {ready.id: ready for ready in _archived(connection) if isinstance(ready, Words)}
 
 
+class _Found:
+    """The archive's dictionaries and vocabularies, read when a value first needs one (once per value)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.loaded: list[zstandard.ZstdCompressionDict | Words] | None = None
+
+    def _all(self) -> list[zstandard.ZstdCompressionDict | Words]:
+        if self.loaded is None:
+            self.loaded = _archived(self.connection)
+        return self.loaded
+
+    def dictionary(self, dict_id: int) -> zstandard.ZstdCompressionDict | None:
+        return next((d for d in self._all() if isinstance(d, zstandard.ZstdCompressionDict) and d.dict_id() == dict_id),
+                    None)
+
+    def words(self, words_id: int) -> Words | None:
+        return next((w for w in self._all() if isinstance(w, Words) and w.id == words_id), None)
+
+
 def register(dbapi_connection: Any) -> None:
     """Give a SQLite connection ``tgwatch_text(x)``. A text that needs a dictionary or vocabulary finds
     it by a nested query on the same connection (the archive's as they are now: never a stale copy)."""
 
-    def find(dict_id: int) -> zstandard.ZstdCompressionDict | None:
-        return dictionaries(dbapi_connection).get(dict_id)
-
-    def find_words(words_id: int) -> Words | None:
-        return vocabularies(dbapi_connection).get(words_id)
-
     def tgwatch_text(value: Any) -> str | None:
         """Never raises: an exception would end the whole query, and one bad row must not."""
+        if value is None or isinstance(value, str):
+            return value
+        if not isinstance(value, bytes):
+            return str(value)
+        found = _Found(dbapi_connection)
         try:
-            return unpack(value if isinstance(value, (str, bytes)) or value is None else str(value), find, find_words)
+            return unpack(value, found.dictionary, found.words)
         except TextPackError as exc:
             return f"[tgwatch_text: {exc}]"
 

@@ -70,19 +70,25 @@ def test_a_text_longer_than_a_stream_is_a_plain_frame(monkeypatch: pytest.Monkey
     assert packed.startswith(b"\x28\xb5\x2f\xfd") and read(packed) == fresh
 
 
-def test_unpacking_is_bounded_and_refuses_corrupt_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unpacking_is_bounded_and_reads_corrupt_streams_as_replacement_characters(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     long_word = Words(7, ["ừ" * 40])
     bomb = long_word.header + zstandard.ZstdCompressor().compress(bytes(1000))  # 1,000 codes of 120 bytes
     monkeypatch.setattr(textpack, "MAX_TEXT", 100_000)
     with pytest.raises(TextPackError, match="unpacks to 120000 bytes"):
         unpack(bomb, None, {7: long_word}.get)
+    within = long_word.header + zstandard.ZstdCompressor().compress(bytes(800))
+    assert unpack(within, None, {7: long_word}.get) == "ừ" * 40 * 800
     too_long = VOCABULARY.header + zstandard.ZstdCompressor().compress(bytes(textpack.MAX_STREAM + 1))
     with pytest.raises(TextPackError, match="claims"):
         read(too_long)
-    for stream in (b"\xfe", b"\xff", b"\xfeab", b"a\xff", bytes([textpack.ONE_BYTE]), b"\xfe" * 100_000,
-                   bytes([textpack.ONE_BYTE + 37, 200])):  # the last: a code past the vocabulary's end
-        with pytest.raises(TextPackError, match="corrupt"):
-            read(VOCABULARY.header + zstandard.ZstdCompressor().compress(stream))
+    first, lead = VOCABULARY.tokens[0], bytes([textpack.ONE_BYTE])
+    past_the_end = bytes([textpack.ONE_BYTE + 37, 200])  # a code no token has
+    for stream, plain in ((b"\xfe", "\ufffd"), (b"\xff", "\ufffd"), (b"\xfe\x00\x00", f"\ufffd{first}{first}"),
+                          (b"\x00\xff", f"{first}\ufffd"), (b"\x00" + lead, f"{first}\ufffd"),
+                          (past_the_end, "\ufffd"), (b"\xfe" * 30_000, "\ufffd" * 30_000),
+                          (b"\xfe\xc3\xff\xfeok\xff", "\ufffdok")):  # a literal that is not UTF-8
+        assert read(VOCABULARY.header + zstandard.ZstdCompressor().compress(stream)) == plain
     with pytest.raises(TextPackError, match="needs word vocabulary 40002"):
         read(WORDS_MAGIC + (40_002).to_bytes(4, "big") + pack("x", DICTIONARY))
     with pytest.raises(TextPackError, match="neither plain nor a zstd frame"):
