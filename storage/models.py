@@ -159,14 +159,15 @@ class CaptureRow(Base):
 
 
 class CaptureDictionaryRow(Base):
-    """A zstd dictionary trained on one site's pages or texts (``storage.captures``); never changed or deleted."""
+    """A zstd dictionary trained on one site's pages or texts, or the site's vocabulary (``kind`` words:
+    ``storage.textpack.Words``) (``storage.captures``); never changed or deleted."""
 
     __tablename__ = "capture_dictionaries"
     __table_args__ = (Index(None, "site"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(8), default="pages", server_default="pages")  # | texts (0013)
+    kind: Mapped[str] = mapped_column(String(8), default="pages", server_default="pages")  # | texts (0013) | words (0014)
     created_at: Mapped[datetime]
     samples: Mapped[int]  # captures it was trained on
     size: Mapped[int]

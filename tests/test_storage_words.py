@@ -98,7 +98,8 @@ def test_unpacking_is_bounded_and_reads_corrupt_streams_as_replacement_character
 def test_stored_vocabularies_are_checked() -> None:
     assert Words.from_bytes(VOCABULARY.to_bytes()).tokens == VOCABULARY.tokens
     for data in (b"tgwatch-words/1\n{}", b"tgwatch-words/1\n[", b"other", b'tgwatch-words/1\n{"id": 1, "texts": 0, '
-                 b'"tokens": [""]}', textpack.WORDS_FORMAT + b'{"id": -1, "texts": 0, "tokens": []}'):
+                 b'"tokens": [""]}', textpack.WORDS_FORMAT + b'{"id": -1, "texts": 0, "tokens": []}',
+                 textpack.WORDS_FORMAT + b'{"id": 1, "texts": 0, "tokens": ["\\ud800 "]}'):
         with pytest.raises(TextPackError, match="not a stored vocabulary"):
             Words.from_bytes(data)
     with pytest.raises(TextPackError, match="at most"):
