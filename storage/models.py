@@ -167,7 +167,7 @@ class CaptureDictionaryRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(8), default="pages", server_default="pages")  # | texts (0013) | words (0014)
+    kind: Mapped[str] = mapped_column(String(8), default="pages", server_default="pages")  # | texts (0013) | words
     created_at: Mapped[datetime]
     samples: Mapped[int]  # captures it was trained on
     size: Mapped[int]
