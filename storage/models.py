@@ -102,7 +102,8 @@ class VersionRow(Base):
 
     def set_content(self, content: Content, digest: str, dictionary: Any = None) -> None:
         """Store ``content`` (whose fingerprint is ``digest``) as this version's fields, its text packed
-        with the zstd ``dictionary`` on SQLite (``storage.textpack``; None: without one)."""
+        with ``dictionary`` on SQLite (a zstd dictionary or a ``WordCodec``: ``storage.textpack``; None:
+        without one)."""
         for name, value in content_columns(content, digest, dictionary).items():
             setattr(self, name, value)
 
