@@ -183,7 +183,8 @@ class Words:
             pieces = list(pieces)
             if (size := sum(map(len, pieces))) > MAX_TEXT:
                 raise TextPackError(f"stored text unpacks to {size} bytes, more than {MAX_TEXT}")
-        return b"".join(pieces).translate(None, b"\xfe\xff")
+        out = b"".join(pieces)
+        return out.translate(None, b"\xfe\xff") if b"\xfe" in stream else out
 
 
 class WordCodec:
@@ -343,14 +344,19 @@ def stored(digest: str, read: Callable[[], bytes | None]) -> zstandard.ZstdCompr
 
 
 def _archived(connection: Any) -> list[zstandard.ZstdCompressionDict | Words]:
-    """Every dictionary and vocabulary of the archive on a DB-API ``connection``."""
+    """Every dictionary and vocabulary of the archive on a DB-API ``connection`` (a query of their
+    digests: those already known are not read again)."""
+    digests = [digest for (digest,) in connection.execute("SELECT digest FROM capture_dictionaries")]
+    with _LOCK:
+        known = [_DIGESTED.get(digest) for digest in digests]
+    if None not in known:
+        return known  # type: ignore[return-value]
     def reader(digest: str) -> Callable[[], bytes | None]:
         def read() -> bytes | None:
             row = connection.execute("SELECT data FROM capture_dictionaries WHERE digest = ?", (digest,)).fetchone()
             return bytes(row[0]) if row is not None else None
         return read
 
-    digests = [digest for (digest,) in connection.execute("SELECT digest FROM capture_dictionaries")]
     return [ready for digest in digests if (ready := stored(digest, reader(digest))) is not None]
 
 
