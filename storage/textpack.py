@@ -17,8 +17,10 @@ frequent tokens, a word and its following space, or a run of other characters), 
 ``capture_dictionaries`` (kind ``words``) and never changed, and its texts' zstd dictionary is
 trained on texts written in it (``Words.encode``: a token of the vocabulary is one or two bytes,
 any other a literal). Such a value is ``WORDS_MAGIC``, the vocabulary's id, then the zstd frame:
-a bench site's 4.5 KB text takes 1.0 KB instead of 1.5, packed in half the time. Values of every
-older form read as they did.
+a ``bench.sitegen`` text of 4.7 KB takes 1.05 KB instead of 1.57, packed in 0.36 ms instead of 0.40
+(zstd has a third of the bytes to compress), read back in 0.12 ms instead of 0.02 (a regular
+expression's match per token); real Vietnamese reports take 17% less. Values of every older form
+read as they did.
 """
 
 from __future__ import annotations
