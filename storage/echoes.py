@@ -109,15 +109,21 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
             sizes = (len(found), len(theirs))
             _record(session, (article, content), (other, other_content), similarity, containment, at, sizes)
             echoes += 1
-    session.execute(_INSERT_BANDS, [{"bucket": bucket, "article_id": article.id}
-                                    for bucket in dict.fromkeys(echo.bands)])  # two bands may share a key
+    connection = session.connection()
+    connection.exec_driver_sql(_insert_bands_sql(connection.dialect.paramstyle),
+                               [(bucket, article.id) for bucket in dict.fromkeys(echo.bands)])  # keys may repeat
     return echoes
 
 
 _INSERT_INDEX = insert(cast(Table, EchoIndexRow.__table__))
-_INSERT_BANDS = insert(cast(Table, EchoBandRow.__table__))
-"""A version's band rows: one core executemany (the ORM's bulk INSERT of the entity costs more
-than the statement)."""
+
+
+@lru_cache(maxsize=4)
+def _insert_bands_sql(paramstyle: str) -> str:
+    """A version's band rows: one executemany of the driver's SQL (through SQLAlchemy's statement,
+    each of the 64 rows' parameters was processed in Python, in the crawl's main thread)."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    return f"INSERT INTO echo_bands (bucket, article_id) VALUES ({mark}, {mark})"
 
 
 def _forget_bands(session: Session, article_id: int, entry: EchoIndexRow, indexed: str | None) -> None:
