@@ -136,11 +136,15 @@ def _forget_bands(session: Session, article_id: int, entry: EchoIndexRow, indexe
     if indexed is None:
         indexed = session.scalar(select(VersionRow.text).where(VersionRow.article_id == article_id,
                                                                VersionRow.version == entry.version))
-    values = minhash_values(shingles(str(indexed))) if indexed is not None else None
+    try:
+        values = minhash_values(shingles(str(indexed))) if indexed is not None else None
+    except (ImportError, MemoryError):  # numpy cannot be loaded: the scan still finds them
+        values = None
     if values is not None and packed(values) == entry.signature:
         mine = delete(EchoBandRow).where(EchoBandRow.bucket.in_(bands(values)), EchoBandRow.article_id == article_id)
     else:
-        logger.info("echo index: article %s's indexed text is gone; its bands are deleted by a scan", article_id)
+        logger.info("echo index: article %s's indexed text cannot give its bands; they are deleted by a scan",
+                    article_id)
         mine = delete(EchoBandRow).where(EchoBandRow.article_id == article_id)
     session.execute(mine, execution_options=plain)
 

@@ -140,10 +140,10 @@ def estimate(sig: bytes, others: list[bytes]) -> list[float]:
     """Estimated Jaccard similarity of ``sig``'s set with each of ``others``': the share of equal
     stored values less the chance agreements of ``VALUE_BITS``-bit values, ``(P - c) / (1 - c)``
     (Li & König's b-bit estimator for sets small next to the shingle space), within [0, 1]."""
+    if not others:  # before numpy: a crawl's main process need not import it
+        return []
     import numpy as np
 
-    if not others:
-        return []
     mine = np.frombuffer(sig, dtype=DTYPE)
     theirs = np.frombuffer(b"".join(others), dtype=DTYPE).reshape(len(others), PERMUTATIONS)
     share = (theirs == mine).mean(axis=1)
