@@ -4,6 +4,7 @@ from the text it was indexed with, on both backends."""
 
 from __future__ import annotations
 
+import logging
 import statistics
 from typing import Any
 
@@ -75,10 +76,12 @@ def signatures(connection: Any) -> dict[int, bytes]:
         text("SELECT article_id, signature FROM echo_index WHERE signature IS NOT NULL"))}
 
 
-def test_a_new_version_replaces_its_bands_exactly(archive: Archive) -> None:
+def test_a_new_version_replaces_its_bands_exactly(archive: Archive, caplog: pytest.LogCaptureFixture) -> None:
     """The old bands are found from the indexed text (recording, re-extraction) or, that text gone,
     by a scan: none is left behind either way."""
     address = "https://x.vn/a"
+    scans = lambda: [r for r in caplog.records if "deleted by a scan" in r.getMessage()]  # noqa: E731
+    caplog.set_level(logging.INFO, logger="storage.echoes")
     archive.record("s", address, fetched(0, url=address, text=LONG))
     assert band_rows(archive, address) == sorted(set(echo_of(LONG).bands))
     archive.record("s", address, fetched(1, url=address, text=OTHER))  # recording: from versions
@@ -86,11 +89,11 @@ def test_a_new_version_replaces_its_bands_exactly(archive: Archive) -> None:
     with archive.writing() as session:  # re-extraction rewrites the indexed version's text
         version_id = session.execute(text("SELECT max(id) FROM versions")).scalar_one()
         rederive(session, version_id, Content(title="Tiêu đề", text=LONG))
-    assert band_rows(archive, address) == sorted(set(echo_of(LONG).bands))
+    assert band_rows(archive, address) == sorted(set(echo_of(LONG).bands)) and not scans()
     with archive.engine.begin() as c:  # the indexed text changed behind the index's back
         c.execute(text("UPDATE versions SET text = :t WHERE id = :id"), {"t": "Khác hẳn.", "id": version_id})
     archive.record("s", address, fetched(3, url=address, text=OTHER))
-    assert band_rows(archive, address) == sorted(set(echo_of(OTHER).bands))
+    assert band_rows(archive, address) == sorted(set(echo_of(OTHER).bands)) and len(scans()) == 1
     archive.record("t", "https://t.vn/b", fetched(4, url="https://t.vn/b", text=OTHER))
     assert [(e.original_url, e.copy_url) for e in archive.echoes()] == [(address, "https://t.vn/b")]
 
