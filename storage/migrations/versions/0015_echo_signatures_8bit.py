@@ -24,7 +24,7 @@ import zstandard
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0013"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -52,12 +52,12 @@ def _low_bytes(row: Any) -> bytes:
     return stored[0::2] if len(stored) == 256 else stored
 
 
-def _from_text(by_zstd_id: dict[int, Any]) -> Callable[[Any], bytes | None]:
+def _from_text(by_zstd_id: dict[int, Any], by_words_id: dict[int, Any]) -> Callable[[Any], bytes | None]:
     from storage.shingles import minhash_values, shingles
     from storage.textpack import unpack
 
     def sixteen_bits(row: Any) -> bytes | None:
-        text = unpack(row.text, by_zstd_id.get) if row.text is not None else None
+        text = unpack(row.text, by_zstd_id.get, by_words_id.get) if row.text is not None else None
         if text is None:
             return None
         return bytes((minhash_values(shingles(text)) & 0xFFFF).astype("<u2").tobytes())
@@ -70,6 +70,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    rows = op.get_bind().execute(sa.text("SELECT data FROM capture_dictionaries"))
-    by_zstd_id = {d.dict_id(): d for d in (zstandard.ZstdCompressionDict(bytes(row.data)) for row in rows)}
-    _signatures(_from_text(by_zstd_id), with_text=True)
+    from storage.textpack import Words, stored
+
+    rows = op.get_bind().execute(sa.text("SELECT digest, data FROM capture_dictionaries")).all()
+    found = [stored(row.digest, lambda data=bytes(row.data): data) for row in rows]  # texts may be in 0014's words
+    by_zstd_id = {d.dict_id(): d for d in found if isinstance(d, zstandard.ZstdCompressionDict)}
+    by_words_id = {w.id: w for w in found if isinstance(w, Words)}
+    _signatures(_from_text(by_zstd_id, by_words_id), with_text=True)
