@@ -168,3 +168,34 @@ def test_migration_0014_downgrades_to_frames_and_upgrades(archive_url: str) -> N
     if archive_url.startswith("sqlite"):  # those whose captures compaction rewrote
         assert WORDS_MAGIC in {bytes(v)[:1] for v in packed_texts(archive_url)}
     assert texts_in_sql(archive_url, 30) == reports
+
+
+@pytest.mark.usefixtures("small_training")
+def test_a_site_first_trained_on_few_texts_is_trained_again_once_on_more(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vocabulary of the first 24 texts is learnt again from the newest ones once the site has
+    enough captures; texts packed after it name the new one, every text still reads back."""
+    from storage import captures
+
+    monkeypatch.setattr(captures, "TRAIN_SAMPLES", 40)
+    monkeypatch.setattr(captures, "RETRAIN_TEXTS_AFTER", 60)
+    monkeypatch.setattr(captures, "RETRAIN_EVERY", 8)
+    monkeypatch.setattr(captures, "_SEEN", {})
+    sqlite_url = f"sqlite:///{tmp_path / 'archive.db'}"
+    reports = [report(n) for n in range(90)]
+    with Archive.open(sqlite_url) as archive:
+        for n, body in enumerate(reports):
+            archive.record("s", f"https://x.vn/bai-{n}", fetched(n, html=page(n), url=f"https://x.vn/bai-{n}",
+                                                                 text=body))
+        with archive.engine.connect() as connection:
+            trained = connection.execute(text("SELECT kind, samples FROM capture_dictionaries ORDER BY id")).all()
+            vocabularies = [32768 + i for i in connection.scalars(text(
+                "SELECT id FROM capture_dictionaries WHERE kind = 'words' ORDER BY id"))]
+        assert [tuple(row) for row in trained] == [("pages", 24), ("texts", 24), ("words", 24),
+                                                   ("texts", 40), ("words", 40)]
+        named = [int.from_bytes(bytes(v)[1:5], "big") for v in packed_texts(sqlite_url)
+                 if isinstance(v, bytes) and v.startswith(WORDS_MAGIC)]
+        assert named[0] == vocabularies[0] and named[-1] == vocabularies[1]
+        assert named.count(vocabularies[1]) >= 90 - 64  # all those recorded after the 64th capture
+        assert [archive.article_versions(f"https://x.vn/bai-{n}")[0].content.text for n in range(90)] == reports
+    assert texts_in_sql(sqlite_url, 90) == reports

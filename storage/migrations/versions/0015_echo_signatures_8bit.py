@@ -17,6 +17,7 @@ has no text left keeps no signature (``tgwatch echoes --index --again`` indexes 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -73,7 +74,7 @@ def downgrade() -> None:
     from storage.textpack import Words, stored
 
     rows = op.get_bind().execute(sa.text("SELECT digest, data FROM capture_dictionaries")).all()
-    found = [stored(row.digest, lambda data=bytes(row.data): data) for row in rows]  # texts may be in 0014's words
+    found = [stored(row.digest, partial(bytes, row.data)) for row in rows]  # texts may be in 0014's words
     by_zstd_id = {d.dict_id(): d for d in found if isinstance(d, zstandard.ZstdCompressionDict)}
     by_words_id = {w.id: w for w in found if isinstance(w, Words)}
     _signatures(_from_text(by_zstd_id, by_words_id), with_text=True)
