@@ -35,7 +35,8 @@ from storage.content import VN_TZ, Content
 from storage.echoes import candidates, index_version, lookup
 from storage.models import ArticleRow, VersionRow
 from storage.models_echoes import EchoBandRow, EchoIndexRow, EchoRow
-from storage.shingles import DTYPE, PERMUTATIONS, estimate, overlap, shingles, signature
+from storage.derived import echo_of
+from storage.shingles import CHANCE, DTYPE, PERMUTATIONS, estimate, overlap, shingles
 
 SITES = [f"site{n:02d}" for n in range(40)]
 ONSETS = ["b", "c", "ch", "d", "đ", "g", "gi", "h", "k", "kh", "l", "m", "n", "ng", "nh", "ph", "qu", "r", "s",
@@ -141,15 +142,16 @@ def main(argv: list[str] | None = None) -> None:
         with archive.reading() as session:
             for text, planted in queries:
                 found = shingles(text)
-                sig = signature(found)
+                echo = echo_of(text)
+                sig = echo.signature or b""
                 c0, t0 = time.process_time(), time.perf_counter()
-                near = lookup(session, "query-site", sig, len(found))
+                near = lookup(session, "query-site", echo)
                 t1, c1 = time.perf_counter(), time.process_time()
-                confirmed = [a for a, c in candidates(session, "query-site", sig, len(found))
+                confirmed = [a for a, c in candidates(session, "query-site", echo)
                              if overlap(found, shingles(c.text))[1] >= 0.5]
                 t2 = time.perf_counter()
                 mine = np.frombuffer(sig, dtype=DTYPE)
-                best = np.nonzero((matrix == mine).mean(axis=1) >= 0.2)[0]
+                best = np.nonzero(((matrix == mine).mean(axis=1) - CHANCE) / (1 - CHANCE) >= 0.2)[0]
                 t3 = time.perf_counter()
                 probes.append(t1 - t0)
                 cpu.append(c1 - c0)

@@ -21,7 +21,8 @@ Relations for plain SQL (names and meanings are a contract; more columns may app
 - ``captures``: per version, the response's final ``url``, ``status``, ``headers`` (JSON; on
   SQLite zstd-packed like ``versions.text``: ``tgwatch_text(headers)`` is the JSON text) and
   ``body`` (``compression``: zstd with the site's ``dictionary_id``, or zlib in older archives;
-  ``size`` the raw length; ``storage.captures``). ``capture_dictionaries``: one per site.
+  ``size`` the raw length; ``storage.captures``). ``capture_dictionaries``: per site and training, its
+  pages' and texts' zstd dictionaries and its vocabulary (``kind``: pages, texts, words).
 - ``crawl_runs``: ``site, started_at, finished_at, outcome`` (running, ok, failed, timeout,
   interrupted), counts ``pages, new, edited, unchanged, removed, restored, failed``, ``error``,
   ``pid``.

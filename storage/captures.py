@@ -38,7 +38,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from storage import refs as _refs
 from storage.errors import ArchiveError
 from storage.models import ArticleRow, CaptureDictionaryRow, CaptureRow, VersionRow
-from storage.textpack import Dictated, DictatedJSON
+from storage.textpack import Dictated, DictatedJSON, WordCodec, Words, stored
 from storage.types import now
 from storage.urls import page_links
 
@@ -60,9 +60,16 @@ TRAIN_SAMPLES = 256
 with it on SQLite: ~70 bytes a capture instead of ~250 of JSON)."""
 DICTIONARY_SIZE = 112_640
 """zstd's default dictionary size: enough for a site's whole chrome."""
-PAGES, TEXTS = "pages", "texts"
+RETRAIN_TEXTS_AFTER = 4 * TRAIN_SAMPLES
+"""Captures a site needs before its texts' vocabulary and dictionary, first trained on ``TRAIN_AFTER``
+texts, are trained again on ``TRAIN_SAMPLES`` (``_retrain_texts``)."""
+RETRAIN_EVERY = 128
+"""A process looks whether a site's texts are due for that once every this many of its captures."""
+PAGES, TEXTS, WORDS = "pages", "texts", "words"
 """Kinds of dictionaries (``capture_dictionaries.kind``): of a site's pages (captures and their
-headers are compressed with it) and of its reports' texts (``versions.text`` on SQLite)."""
+headers are compressed with it), of its reports' texts (``versions.text`` on SQLite) and its
+vocabulary (``storage.textpack.Words``, since migration 0014: the texts' one is then trained on
+texts written in it, and packs them with it)."""
 MAX_CAPTURE = 64 * 1024 * 1024
 """No capture decodes to more than this (the crawl keeps at most 10 MiB of a page)."""
 _CHUNK = 1 << 16
@@ -115,26 +122,44 @@ def text_dictionary(session: Session, dictionary_id: int | None) -> zstandard.Zs
     return _load(session, dictionary_id) if dictionary_id is not None else None
 
 
-def site_text_dictionary(session: Session, site: str) -> zstandard.ZstdCompressionDict | None:
-    """The dictionary a new version's text of ``site`` is packed with (``storage.textpack``): the
-    site's newest ``texts`` dictionary (trained on its reports' texts: 1.48 KB a 4.6 KB text on
-    ``bench.sitegen``'s site, 1.59 with the pages' one), else its newest pages' dictionary (archives
-    trained before migration 0013), else none."""
+def site_text_dictionary(session: Session, site: str) -> zstandard.ZstdCompressionDict | WordCodec | None:
+    """What a new version's text of ``site`` is packed with (``storage.textpack``): the site's
+    newest ``texts`` dictionary with the vocabulary it was trained for (1.0 KB a 4.5 KB text on
+    ``bench.sitegen``'s site), or alone (trained before migration 0014: 1.5 KB), else its newest
+    pages' dictionary (trained before migration 0013: 1.6 KB), else none."""
     pages = site_dictionary(session, site)
     if pages is None:  # a texts' dictionary is only ever trained with a pages' one (``train``)
         return None
     texts = _newest(session, site, TEXTS, remember_none=True)  # ``train`` tells the cache of a new one
-    return text_dictionary(session, texts if texts is not None else pages)
+    dictionary = text_dictionary(session, texts if texts is not None else pages)
+    words_id = _newest(session, site, WORDS, remember_none=True)
+    words = _words(session, words_id) if words_id is not None and dictionary is not None else None
+    if words is not None and dictionary is not None and words.texts == dictionary.dict_id():
+        return WordCodec(words, dictionary)
+    return dictionary
+
+
+def _words(session: Session, row_id: int) -> Words | None:
+    """The vocabulary stored in row ``row_id``, parsed once per process (by its digest), asked once
+    per session."""
+    cache: dict[int, Words | None] = session.info.setdefault("tgwatch_words", {})
+    if row_id not in cache:
+        digest = session.scalar(select(CaptureDictionaryRow.digest).where(CaptureDictionaryRow.id == row_id))
+        found = digest and stored(digest, lambda: session.scalar(select(CaptureDictionaryRow.data).where(
+            CaptureDictionaryRow.id == row_id)))
+        cache[row_id] = found if isinstance(found, Words) else None
+    return cache[row_id]
 
 
 def forget(session: Session) -> None:
     """Drop what ``site_dictionary`` and ``_load`` cached in ``session``: after a rollback to a
     savepoint a dictionary trained inside it no longer exists (and its id may be given again)."""
-    for kind in (PAGES, TEXTS):
+    for kind in (PAGES, TEXTS, WORDS):
         session.info.pop(f"tgwatch_site_dictionaries_{kind}", None)
     session.info.pop("tgwatch_dictionaries", None)
     session.info.pop("tgwatch_dictionary_bytes", None)
     _refs.clear(session)  # a version inserted inside it is gone too (and its id may be given again)
+    session.info.pop("tgwatch_words", None)
 
 
 def site_dictionary(session: Session, site: str) -> int | None:
@@ -273,17 +298,25 @@ def _site_captures(site: str) -> Select[CaptureRow]:
     )
 
 
+def _next_id(session: Session) -> int:
+    """The id the next dictionary (or vocabulary) is named by: 32768 + its row's (zstd reserves lower
+    ids; texts packed with it name it by that id, ``storage.textpack``, so no two of an archive share one)."""
+    return 32768 + (session.scalar(select(func.max(CaptureDictionaryRow.id))) or 0) + 1
+
+
 def _stored(session: Session, site: str, kind: str, samples: list[Any], count: int) -> int | None:
     """A dictionary of ``kind`` trained on ``samples`` (of ``count`` captures) and stored; its id
     (None: zstd cannot learn from them)."""
     try:
-        # its zstd id follows the rows' (32768 + id: zstd reserves lower ids): texts packed with it
-        # name it by that id (``storage.textpack``), so no two dictionaries of an archive share one
-        dict_id = 32768 + (session.scalar(select(func.max(CaptureDictionaryRow.id))) or 0) + 1
-        trained = zstandard.train_dictionary(DICTIONARY_SIZE, samples, k=2048, d=6, level=LEVEL, dict_id=dict_id)
+        trained = zstandard.train_dictionary(DICTIONARY_SIZE, samples, k=2048, d=6, level=LEVEL,
+                                             dict_id=_next_id(session))
     except zstandard.ZstdError:  # samples too alike or too small to learn from: stay without
         return None
-    data = trained.as_bytes()
+    return _row(session, site, kind, trained.as_bytes(), count)
+
+
+def _row(session: Session, site: str, kind: str, data: bytes, count: int) -> int:
+    """A dictionary (or vocabulary) of ``kind`` stored; its row's id."""
     row = CaptureDictionaryRow(site=site, kind=kind, created_at=now(), samples=count, size=len(data),
                                digest=hashlib.sha256(data).hexdigest(), data=data)
     session.add(row)
@@ -294,17 +327,58 @@ def _stored(session: Session, site: str, kind: str, samples: list[Any], count: i
 
 def train(session: Session, site: str) -> int | None:
     """Train and store the site's dictionaries from its newest captures: the pages' one (their pages
-    and headers) and the texts' one (their versions' texts); the pages' id (None: too few)."""
+    and headers), the vocabulary of their versions' texts and the texts' one (on those texts written
+    in it); the pages' id (None: too few)."""
     rows = session.scalars(_site_captures(site).order_by(CaptureRow.id.desc()).limit(TRAIN_SAMPLES)
                            .options(selectinload(CaptureRow.version))).all()
     if len(rows) < TRAIN_AFTER:
         return None
     pages = [decode(session, row) for row in rows] + [json.dumps(row.headers).encode("utf-8") for row in rows]
-    texts = [str(row.version.text).encode("utf-8") for row in rows if row.version.text]
+    texts = [str(row.version.text) for row in rows if row.version.text]
     found = _stored(session, site, PAGES, pages, len(rows))
     if found is not None and texts:
-        _stored(session, site, TEXTS, texts, len(texts))
+        _train_texts(session, site, texts)
     return found
+
+
+def _train_texts(session: Session, site: str, texts: list[str]) -> None:
+    """Store the vocabulary of ``texts`` and the texts' dictionary trained on them written in it."""
+    words = Words.learn(texts)
+    texts_id = _stored(session, site, TEXTS, [words.encode(text) for text in texts], len(texts))
+    if texts_id is not None:  # named by the row it is about to take; naming the dictionary of its texts
+        words = words.named(_next_id(session), 32768 + texts_id)
+        _row(session, site, WORDS, words.to_bytes(), len(texts))
+
+
+_SEEN: dict[str, int] = {}
+"""Captures of each site this process has compressed: ``_retrain_texts`` looks every ``RETRAIN_EVERY``."""
+_SEEN_LOCK = threading.Lock()
+
+
+def _retrain_texts(session: Session, site: str) -> None:
+    """Train the site's texts' vocabulary and dictionary again, once, on its newest ``TRAIN_SAMPLES``
+    texts when they were first trained on fewer (the ``TRAIN_AFTER`` texts a new site has) and the site
+    now has ``RETRAIN_TEXTS_AFTER`` captures: a vocabulary of 32 texts leaves more words to spell out
+    (1.23 KB a 4.5 KB text on ``bench.sitegen``'s site, 1.05 KB with 256). SQLite only (PostgreSQL keeps
+    texts plain); older texts keep theirs until ``tgwatch compact --retrain``. Looked at every
+    ``RETRAIN_EVERY`` captures of the site this process compresses, not on each one."""
+    with _SEEN_LOCK:
+        _SEEN[site] = seen = _SEEN.get(site, 0) + 1
+    if seen % RETRAIN_EVERY or session.get_bind().dialect.name != "sqlite":
+        return
+    texts_id = _newest(session, site, TEXTS, remember_none=True)
+    if texts_id is None:
+        return
+    samples = session.scalar(select(CaptureDictionaryRow.samples).where(CaptureDictionaryRow.id == texts_id))
+    if samples is None or samples >= TRAIN_SAMPLES:
+        return
+    count = session.scalar(select(func.count()).select_from(_site_captures(site).subquery())) or 0
+    if count < RETRAIN_TEXTS_AFTER:
+        return
+    texts = session.scalars(select(VersionRow.text).join(ArticleRow, VersionRow.article_id == ArticleRow.id)
+                            .where(ArticleRow.site == site, VersionRow.text != "")
+                            .order_by(VersionRow.id.desc()).limit(TRAIN_SAMPLES)).all()
+    _train_texts(session, site, [str(text) for text in texts])
 
 
 def compress_for(session: Session, site: str, body: bytes, text: str | None = None,
@@ -324,6 +398,8 @@ def compress_for(session: Session, site: str, body: bytes, text: str | None = No
             while dictionary_id is not None and (after := compact_batch(session, site, dictionary_id,
                                                                        after=after).last_id):
                 pass
+    else:
+        _retrain_texts(session, site)
     return encode(session, body, dictionary_id, text, _refs.resolve(session, site, links) if text else ())
 
 

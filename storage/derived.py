@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from storage.content import VN_TZ, Content, fingerprint
 from storage.folding import normalised_search_text
-from storage.shingles import shingles, signature
+from storage.shingles import bands, minhash_values, packed, shingles
 
 MIN_SHINGLES = 12
 """Texts with fewer shingles (a caption, a one-line notice) are too short to call a copy."""
@@ -31,17 +31,22 @@ def pinned(content: Content) -> Content:
 
 @dataclass(frozen=True)
 class EchoEntry:
-    """A text's echo-index entry: its number of distinct shingles and MinHash signature (None
-    below ``MIN_SHINGLES``)."""
+    """A text's echo-index entry: its number of distinct shingles, MinHash signature as stored and
+    LSH band keys (None and empty below ``MIN_SHINGLES``). The keys come from the full MinHash
+    values, which the stored signature no longer holds (``storage.shingles``)."""
 
     shingles: int
     signature: bytes | None
+    bands: tuple[int, ...] = ()
 
 
 def echo_of(text: str) -> EchoEntry:
     """``text``'s entry; raises ImportError/MemoryError when numpy cannot be loaded."""
     found = shingles(text)
-    return EchoEntry(len(found), signature(found) if len(found) >= MIN_SHINGLES else None)
+    if len(found) < MIN_SHINGLES:
+        return EchoEntry(len(found), None)
+    values = minhash_values(found)
+    return EchoEntry(len(found), packed(values), tuple(bands(values)))
 
 
 @dataclass(frozen=True)

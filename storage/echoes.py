@@ -16,9 +16,9 @@ index probes, however many versions there are.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import cast
 
 from sqlalchemy import Table, delete, insert, or_, select
@@ -29,7 +29,7 @@ from storage.content import Content
 from storage.derived import EchoEntry, echo_of
 from storage.models import ArticleRow, VersionRow
 from storage.models_echoes import EchoBandRow, EchoFindingRow, EchoIndexRow, EchoRow
-from storage.shingles import bands, containment, estimate, overlap, shingles
+from storage.shingles import bands, containment, estimate, minhash_values, overlap, packed, shingles
 from storage.types import now
 
 logger = logging.getLogger(__name__)
@@ -70,11 +70,13 @@ class Echo:
 
 
 def index_version(session: Session, article: ArticleRow, content: Content, at: datetime,
-                  echo: EchoEntry | None = None, *, new: bool = False) -> int:
+                  echo: EchoEntry | None = None, *, new: bool = False, indexed: str | None = None) -> int:
     """Index ``article``'s new version and (re-)judge its echoes; the number of echoes it has now.
 
     ``echo``: the text's entry computed ahead (``storage.derived``), or None to compute it here.
-    ``new``: the article was created in this transaction, so the index cannot hold it yet."""
+    ``new``: the article was created in this transaction, so the index cannot hold it yet.
+    ``indexed``: the text the index holds for it, when the caller has it and it is no longer in
+    ``versions`` (a re-extraction rewrote it); else it is read there, if the article was indexed."""
     if echo is None:
         try:
             echo = echo_of(content.text)
@@ -86,10 +88,8 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
     entry = None if new else session.get(EchoIndexRow, article.id)
     if entry is not None:  # a later version: its old bands and pairs go (core statements: no ORM sync)
         plain = {"synchronize_session": False}
-        if entry.signature is not None:  # its bands, found by the primary key (no index by article)
-            mine = delete(EchoBandRow).where(EchoBandRow.bucket.in_(bands(entry.signature)),
-                                             EchoBandRow.article_id == article.id)
-            session.execute(mine, execution_options=plain)
+        if entry.signature is not None:
+            _forget_bands(session, article.id, entry, indexed)
         session.execute(delete(EchoRow).where(or_(EchoRow.original_article_id == article.id,
                                                    EchoRow.copy_article_id == article.id)),
                         execution_options=plain)
@@ -99,48 +99,92 @@ def index_version(session: Session, article: ArticleRow, content: Content, at: d
                                         "shingles": size, "indexed_at": at, "signature": sig})
     if sig is None:
         return 0
-    keys = bands(sig)
     echoes = 0
     found: frozenset[str] | None = None  # the exact shingles, only when there are candidates to confirm
-    for other, other_content in candidates(session, article.site, sig, size):
+    for other, other_content in candidates(session, article.site, echo):
         found = found if found is not None else shingles(content.text)
-        similarity, containment = overlap(found, shingles(other_content.text))
+        theirs = shingles(other_content.text)
+        similarity, containment = overlap(found, theirs)
         if containment >= CONTAINMENT:
-            _record(session, (article, content), (other, other_content), similarity, containment, at)
+            sizes = (len(found), len(theirs))
+            _record(session, (article, content), (other, other_content), similarity, containment, at, sizes)
             echoes += 1
-    session.execute(_INSERT_BANDS, [{"bucket": bucket, "article_id": article.id}
-                                           for bucket in dict.fromkeys(keys)])  # two bands may share a key
+    connection = session.connection()
+    connection.exec_driver_sql(_insert_bands_sql(connection.dialect.paramstyle),
+                               [(bucket, article.id) for bucket in dict.fromkeys(echo.bands)])  # keys may repeat
     return echoes
 
 
 _INSERT_INDEX = insert(cast(Table, EchoIndexRow.__table__))
-_INSERT_BANDS = insert(cast(Table, EchoBandRow.__table__))
-"""A version's band rows: one core executemany (the ORM's bulk INSERT of the entity costs more
-than the statement)."""
 
 
-def lookup(session: Session, site: str, sig: bytes, size: int) -> list[int]:
-    """Articles of other sites likely to be echoes of a text: sharing an LSH band bucket, then
-    close enough by their stored signatures (estimated containment ``ESTIMATE`` or more)."""
-    rows = session.execute(  # by bucket first: the primary key's prefix, one index probe per band
-        select(EchoBandRow.article_id)
-        .join(ArticleRow, ArticleRow.id == EchoBandRow.article_id)
-        .where(EchoBandRow.bucket.in_(bands(sig)), ArticleRow.site != site)
-    ).all()
-    hits = Counter(article_id for (article_id,) in rows)
-    shared = [article_id for article_id, _ in hits.most_common(CANDIDATES)]
-    if not shared:
+@lru_cache(maxsize=4)
+def _insert_bands_sql(paramstyle: str) -> str:
+    """A version's band rows: one executemany of the driver's SQL (through SQLAlchemy's statement,
+    each of the 64 rows' parameters was processed in Python, in the crawl's main thread)."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    return f"INSERT INTO echo_bands (bucket, article_id) VALUES ({mark}, {mark})"
+
+
+def _forget_bands(session: Session, article_id: int, entry: EchoIndexRow, indexed: str | None) -> None:
+    """Delete the article's band rows, found by the primary key (no index by article): their keys
+    are those of the text it was indexed with, the stored signature keeping too few bits to give
+    them (``storage.shingles``). When that text no longer gives the stored signature (rewritten
+    without re-indexing, or gone), every row of the article goes: a scan of the table, but none
+    is left behind to make a false candidate."""
+    plain = {"synchronize_session": False}
+    if indexed is None:
+        indexed = session.scalar(select(VersionRow.text).where(VersionRow.article_id == article_id,
+                                                               VersionRow.version == entry.version))
+    try:
+        values = minhash_values(shingles(str(indexed))) if indexed is not None else None
+    except (ImportError, MemoryError):  # numpy cannot be loaded: the scan still finds them
+        values = None
+    if values is not None and packed(values) == entry.signature:
+        mine = delete(EchoBandRow).where(EchoBandRow.bucket.in_(bands(values)), EchoBandRow.article_id == article_id)
+    else:
+        logger.info("echo index: article %s's indexed text cannot give its bands; they are deleted by a scan",
+                    article_id)
+        mine = delete(EchoBandRow).where(EchoBandRow.article_id == article_id)
+    session.execute(mine, execution_options=plain)
+
+
+_LOOKUP = (
+    "SELECT i.article_id, i.shingles, i.signature FROM echo_index i JOIN ("
+    " SELECT b.article_id, count(*) AS shared FROM echo_bands b JOIN articles a ON a.id = b.article_id"
+    " WHERE b.bucket IN ({keys}) AND a.site <> {mark} GROUP BY b.article_id"
+    " ORDER BY shared DESC, b.article_id LIMIT {limit}) h ON h.article_id = i.article_id"
+    " WHERE i.signature IS NOT NULL ORDER BY i.article_id"
+)
+
+
+@lru_cache(maxsize=8)
+def _lookup_sql(paramstyle: str, keys: int) -> str:
+    """``_LOOKUP`` in the driver's own placeholders (sqlite3's ``?``, psycopg's ``%s``)."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    return _LOOKUP.format(keys=", ".join([mark] * keys), mark=mark, limit=CANDIDATES)
+
+
+def lookup(session: Session, site: str, echo: EchoEntry) -> list[int]:
+    """Articles of other sites likely to be echoes of a text: the ``CANDIDATES`` sharing most LSH
+    band buckets with it, then close enough by their stored signatures (estimated containment
+    ``ESTIMATE`` or more); in ``article_id`` order. One query, the band probes (by bucket first:
+    the primary key's prefix, one index probe per band) with the candidates' signatures, sent as
+    the driver's SQL: building and compiling a statement cost the crawl's main thread 4 times
+    what the database does (``tgwatch`` runs it for every new version)."""
+    if echo.signature is None or not echo.bands:
         return []
-    stored = session.execute(select(EchoIndexRow.article_id, EchoIndexRow.shingles, EchoIndexRow.signature)
-                             .where(EchoIndexRow.article_id.in_(shared), EchoIndexRow.signature.is_not(None))).all()
-    near = estimate(sig, [row.signature for row in stored])
-    return [row.article_id for row, jaccard in zip(stored, near)
-            if containment(jaccard, size, row.shingles) >= ESTIMATE]
+    connection = session.connection()
+    sql = _lookup_sql(connection.dialect.paramstyle, len(echo.bands))
+    stored = connection.exec_driver_sql(sql, (*echo.bands, site)).all()
+    near = estimate(echo.signature, [bytes(signature) for _, _, signature in stored])
+    return [article_id for (article_id, shingles_, _), jaccard in zip(stored, near)
+            if containment(jaccard, echo.shingles, shingles_) >= ESTIMATE]
 
 
-def candidates(session: Session, site: str, sig: bytes, size: int) -> list[tuple[ArticleRow, Content]]:
+def candidates(session: Session, site: str, echo: EchoEntry) -> list[tuple[ArticleRow, Content]]:
     """The ``lookup`` articles with their current content, to be confirmed on exact shingles."""
-    chosen = lookup(session, site, sig, size)
+    chosen = lookup(session, site, echo)
     if not chosen:
         return []
     query = (select(ArticleRow, VersionRow)
@@ -158,14 +202,15 @@ def _first(article: ArticleRow) -> tuple[bool, datetime, datetime, int]:
 
 
 def _record(session: Session, one: tuple[ArticleRow, Content], two: tuple[ArticleRow, Content],
-            similarity: float, containment: float, at: datetime) -> None:
+            similarity: float, containment: float, at: datetime, sizes: tuple[int, int]) -> None:
+    """The pair as an echo; ``sizes``: the two texts' numbers of distinct shingles."""
     (original, old), (copy, new) = sorted((one, two), key=lambda pair: _first(pair[0]))
     if original.published_at is not None and copy.published_at is not None:
         lag = (copy.published_at - original.published_at).total_seconds()
     else:
         lag = (copy.first_seen_at - original.first_seen_at).total_seconds()
     findings = analyse(old, replace(new, published_at=old.published_at, category=old.category))
-    smaller, larger = sorted((len(shingles(old.text)), len(shingles(new.text))))
+    smaller, larger = sorted(sizes)
     kind = "excerpt" if smaller <= EXCERPT * larger else "copy" if not findings else "edited copy"
     echo = EchoRow(original_article_id=original.id, copy_article_id=copy.id,
                    original_version=original.current_version, copy_version=copy.current_version,

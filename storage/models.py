@@ -102,7 +102,8 @@ class VersionRow(Base):
 
     def set_content(self, content: Content, digest: str, dictionary: Any = None) -> None:
         """Store ``content`` (whose fingerprint is ``digest``) as this version's fields, its text packed
-        with the zstd ``dictionary`` on SQLite (``storage.textpack``; None: without one)."""
+        with ``dictionary`` on SQLite (a zstd dictionary or a ``WordCodec``: ``storage.textpack``; None:
+        without one)."""
         for name, value in content_columns(content, digest, dictionary).items():
             setattr(self, name, value)
 
@@ -159,14 +160,15 @@ class CaptureRow(Base):
 
 
 class CaptureDictionaryRow(Base):
-    """A zstd dictionary trained on one site's pages or texts (``storage.captures``); never changed or deleted."""
+    """A zstd dictionary trained on one site's pages or texts, or the site's vocabulary (``kind`` words:
+    ``storage.textpack.Words``) (``storage.captures``); never changed or deleted."""
 
     __tablename__ = "capture_dictionaries"
     __table_args__ = (Index(None, "site"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(8), default="pages", server_default="pages")  # | texts (0013)
+    kind: Mapped[str] = mapped_column(String(8), default="pages", server_default="pages")  # | texts (0013) | words
     created_at: Mapped[datetime]
     samples: Mapped[int]  # captures it was trained on
     size: Mapped[int]

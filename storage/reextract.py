@@ -68,7 +68,7 @@ def rederive(session: Session, version_id: int, content: Content) -> list[str]:
     if article.current_version == version.version:
         set_latest(article, version.version, fresh, digest)
         index_article(session, article, fresh, old)
-        index_version(session, article, fresh, now())  # its echoes, judged on the corrected text
+        index_version(session, article, fresh, now(), indexed=old.text)  # judged on the corrected text
     refresh_version(session, article.id, version.version)  # the edits on either side of it
     note = {name: _plain(getattr(old, name)) for name in changed}
     session.add(

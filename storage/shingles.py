@@ -9,10 +9,12 @@ and restarts; computed with numpy alone, see ``minhash_values``) is cut into ``B
 similarity J: 0.98 at J = 0.25 (an excerpt of a third of a report is J ≈ 0.33), 0.006 at
 J = 0.01 (unrelated reports).
 
-Stored, each MinHash value keeps its low ``VALUE_BITS`` bits (two different values agree by
-chance once in 65,536: an estimate off by 0.00002) and a band is one 32-bit key (its two values,
-mixed with the band number so that equal values in different bands do not meet): half the bytes
-of full values and 64-bit buckets, for the same candidates (migration ``0012``).
+Stored, a signature keeps the low ``VALUE_BITS`` bits of each MinHash value (b-bit minwise hashing,
+Li & König 2010: two different values agree by chance once in ``2**VALUE_BITS``, which ``estimate``
+takes off; migration ``0015``), and a band is one 32-bit key computed from the full values (its
+two values' low 16 bits, mixed with the band number so that equal values in different bands do
+not meet: migration ``0012``). The bands cannot be computed back from a stored signature: an
+article's old bands are found from the text it was indexed with (``storage.echoes``).
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ ROWS = 2
 BANDS = PERMUTATIONS // ROWS
 SEED = 14
 SCHEME = "affine32"  # datasketch's hashing scheme, named so that stored bands never change meaning
-VALUE_BITS = 16
-DTYPE = "<u2"  # a stored signature: PERMUTATIONS values of VALUE_BITS bits, little-endian
+VALUE_BITS = 8
+DTYPE = "u1"  # a stored signature: PERMUTATIONS values of VALUE_BITS bits
+CHANCE = 1 / (1 << VALUE_BITS)  # two stored values of different MinHash values agree this often
+KEY_BITS = 16  # the bits of each value a band key holds (ROWS of them: a 32-bit key)
 _MIX = 0x9E3779B1  # odd: band * _MIX is distinct for every band (mod 2**32)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -91,7 +95,7 @@ def minhash_values(found: frozenset[str]) -> Any:
     a, b = _permutations()
     values = np.full(PERMUTATIONS, 0xFFFFFFFF, dtype=np.uint32)
     if found:
-        digests = (hashlib.sha1(s.encode("utf-8")).digest()[:4] for s in sorted(found))
+        digests = (hashlib.sha1(s.encode("utf-8")).digest()[:4] for s in found)  # a minimum: any order
         hv = np.frombuffer(b"".join(digests), dtype="<u4").astype(np.uint32).reshape(-1, 1)
         hv = hv ^ (hv >> np.uint32(16))
         hv = hv * np.uint32(0x85EBCA6B)
@@ -106,7 +110,7 @@ def packed(values: Any) -> bytes:
     """A signature as stored: each value's low ``VALUE_BITS`` bits."""
     import numpy as np
 
-    return bytes((np.asarray(values, dtype=np.uint64) & ((1 << VALUE_BITS) - 1)).astype(DTYPE).tobytes())
+    return bytes((np.asarray(values, dtype=np.uint32) & np.uint32((1 << VALUE_BITS) - 1)).astype(DTYPE).tobytes())
 
 
 def signature(found: frozenset[str]) -> bytes:
@@ -114,26 +118,36 @@ def signature(found: frozenset[str]) -> bytes:
     return packed(minhash_values(found))
 
 
-def bands(sig: bytes) -> list[int]:
-    """The LSH key of each band: its ``ROWS`` values as one unsigned 32-bit number, mixed with the
-    band number, as a signed 32-bit integer (a SQL INTEGER)."""
-    width = 2 * ROWS
-    out = []
-    for band in range(BANDS):
-        key = int.from_bytes(sig[band * width:(band + 1) * width], "little") ^ ((band * _MIX) & 0xFFFFFFFF)
-        out.append(key - (1 << 32) if key >= 1 << 31 else key)
-    return out
+@lru_cache(maxsize=1)
+def _band_mix() -> Any:
+    import numpy as np
+
+    return (np.arange(BANDS, dtype=np.uint64) * _MIX & 0xFFFFFFFF).astype(np.uint32)
+
+
+def bands(values: Any) -> list[int]:
+    """The LSH key of each band of full MinHash ``values``: its ``ROWS`` values' low ``KEY_BITS``
+    bits as one unsigned 32-bit number (the first value in the low half), mixed with the band
+    number, as a signed 32-bit integer (a SQL INTEGER)."""
+    import numpy as np
+
+    low = np.asarray(values, dtype=np.uint32) & np.uint32((1 << KEY_BITS) - 1)
+    keys = (low[0::ROWS] | (low[1::ROWS] << np.uint32(KEY_BITS))) ^ _band_mix()
+    return list(keys.view(np.int32).tolist())
 
 
 def estimate(sig: bytes, others: list[bytes]) -> list[float]:
-    """Estimated Jaccard similarity of ``sig``'s set with each of ``others``' (share of equal values)."""
+    """Estimated Jaccard similarity of ``sig``'s set with each of ``others``': the share of equal
+    stored values less the chance agreements of ``VALUE_BITS``-bit values, ``(P - c) / (1 - c)``
+    (Li & König's b-bit estimator for sets small next to the shingle space), within [0, 1]."""
+    if not others:  # before numpy: a crawl's main process need not import it
+        return []
     import numpy as np
 
-    if not others:
-        return []
     mine = np.frombuffer(sig, dtype=DTYPE)
     theirs = np.frombuffer(b"".join(others), dtype=DTYPE).reshape(len(others), PERMUTATIONS)
-    return [float(x) for x in (theirs == mine).mean(axis=1)]
+    share = (theirs == mine).mean(axis=1)
+    return [float(x) for x in np.clip((share - CHANCE) / (1 - CHANCE), 0.0, 1.0)]
 
 
 def containment(jaccard: float, size: int, other: int) -> float:

@@ -113,7 +113,7 @@ def test_compact_turns_old_zlib_captures_into_zstd_with_the_site_dictionary(
     assert bodies(archive) == before
     with archive.engine.connect() as c:
         counts = dict(c.execute(text("SELECT kind, COUNT(*) FROM capture_dictionaries GROUP BY kind")).all())
-        assert counts == {"pages": 2, "texts": 2}  # each training: the pages' and the texts' dictionaries
+        assert counts == {"pages": 2, "texts": 2, "words": 2}  # each training: pages', texts' dictionaries, words
 
 
 def test_compact_command(tmp_path: Path, small_training: None) -> None:

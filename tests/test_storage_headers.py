@@ -73,7 +73,8 @@ def test_migration_0013_upgrades_and_downgrades(archive_url: str) -> None:
         bodies = {c.url: c.body for c in archive.iter_captures()}
         texts = [v.content.text for n in range(PAGES) for v in archive.article_versions(f"https://x.vn/bai-{n}")]
         with archive.engine.connect() as connection:
-            assert sorted(connection.scalars(text("SELECT kind FROM capture_dictionaries"))) == ["pages", "texts"]
+            trained = sorted(connection.scalars(text("SELECT kind FROM capture_dictionaries")))
+            assert trained == ["pages", "texts", "words"]
     engine = create_archive_engine(archive_url)
     with engine.begin() as connection:
         config = alembic_config()

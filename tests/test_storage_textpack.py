@@ -64,7 +64,7 @@ def test_migration_0012_upgrades_and_downgrades(archive_url: str) -> None:
         bodies = {c.url: c.body for c in archive.iter_captures()}
         assert codecs(archive) == {"zstd+text"}
         with archive.engine.connect() as connection:
-            assert echo_index(connection) == ({256}, 64, ["bucket", "article_id"])
+            assert echo_index(connection) == ({128}, 64, ["bucket", "article_id"])
     engine = create_archive_engine(archive_url)
     with engine.begin() as connection:
         config = alembic_config()
@@ -79,7 +79,7 @@ def test_migration_0012_upgrades_and_downgrades(archive_url: str) -> None:
         assert codecs(archive) == {"zstd+text"}
         assert {c.url: c.body for c in archive.iter_captures()} == bodies
         with archive.engine.connect() as connection:
-            assert echo_index(connection) == ({256}, 64, ["bucket", "article_id"])
+            assert echo_index(connection) == ({128}, 64, ["bucket", "article_id"])
         archive.record("t", "https://t.vn/chep", fetched(11, url="https://t.vn/chep", text=LONG))
         assert [(e.original_url, e.copy_url) for e in archive.echoes()] == [("https://x.vn/dai", "https://t.vn/chep")]
     assert texts_in_sql(archive_url) == plain[:4]
@@ -122,9 +122,12 @@ def test_texts_packed_with_the_site_dictionary_read_back_everywhere(archive_url:
             packed = list(connection.execute(text("SELECT text FROM versions ORDER BY id")).scalars())
             kinds = dict(connection.execute(text("SELECT 32768 + id, kind FROM capture_dictionaries")).all())
     assert texts_in_sql(archive_url, 30) == words
-    assert sorted(kinds.values()) == ["pages", "texts"]
-    if archive_url.startswith("sqlite"):  # raw, each frame names the dictionary (the first ones since compaction)
-        assert {kinds[zstandard.get_frame_parameters(bytes(p)).dict_id] for p in packed} == {"texts"}
+    assert sorted(kinds.values()) == ["pages", "texts", "words"]
+    if archive_url.startswith("sqlite"):  # raw, each names the vocabulary (the first ones since compaction), then
+        # its frame the texts' dictionary
+        named = {(int.from_bytes(bytes(p)[1:5], "big"), zstandard.get_frame_parameters(bytes(p)[5:]).dict_id)
+                 for p in packed}
+        assert {(kinds[words], kinds[texts]) for words, texts in named} == {("words", "texts")}
     engine = create_archive_engine(archive_url)
     with engine.begin() as connection:
         config = alembic_config()

@@ -161,7 +161,7 @@ def _old_bands(sig: bytes) -> list[dict[str, int]]:
 
 
 def upgrade() -> None:
-    from storage.shingles import bands, packed
+    from storage.shingles import bands
 
     if op.get_bind().dialect.name == "sqlite":
         _texts(packed=True)
@@ -169,14 +169,22 @@ def upgrade() -> None:
         op.execute(_PG_FUNCTION)
     _recompress(against_text=True)
     _bands_table(sa.Integer(), band=False)
-    _echo_index(lambda _a, _v, stored: packed(_u4(stored)),
-                lambda sig: [{"bucket": key} for key in dict.fromkeys(bands(sig))])
+    _echo_index(lambda _a, _v, stored: _u2(_u4(stored)),
+                lambda sig: [{"bucket": key} for key in dict.fromkeys(bands(_u4(sig)))])
 
 
 def _u4(stored: bytes) -> Any:
+    """MinHash values: from 0010's full signature, or (zero-extended) from 0012's 16-bit one."""
     import numpy as np
 
-    return np.frombuffer(stored, dtype="<u4")
+    return np.frombuffer(stored, dtype="<u4" if len(stored) == 512 else "<u2").astype(np.uint32)
+
+
+def _u2(values: Any) -> bytes:
+    """0012's stored signature: each value's low 16 bits (0015 keeps 8 of them)."""
+    import numpy as np
+
+    return bytes((values & np.uint32(0xFFFF)).astype("<u2").tobytes())
 
 
 def downgrade() -> None:
