@@ -109,6 +109,8 @@ def test_a_site_rate_holds_in_a_local_crawl(tmp_path: Path) -> None:
         assert "new 10," in result.stdout, result.stdout
         times = [t for t, _ in server.hits()]
     assert len(times) >= 12
-    busiest = max(sum(1 for t in times if start <= t < start + 0.95) for start in times)
+    # seen at the server, so a request's arrival lags its sending by up to tens of milliseconds (the
+    # first connection's set-up: robots.txt then "/" arrived 0.449 s apart at a 0.5 s delay): 0.1 s slack
+    busiest = max(sum(1 for t in times if start <= t < start + 0.9) for start in times)
     assert busiest <= 2, busiest
     assert times[-1] - times[0] >= (len(times) - 1) / 2 * 0.95
