@@ -10,7 +10,7 @@ space, and re-indexing an article (``storage.echoes``) would leave them behind, 
 the keys its text gives. Their keys cannot be told from the others' (a bucket is one 32-bit key),
 so they are computed again from the text each article was indexed with (``versions``, packed or
 plain) and deleted by primary key, ``BATCH`` articles at a time. An article whose indexed text is
-gone, or no longer gives its stored signature (rewritten without re-indexing), keeps its rows:
+gone or unreadable, or no longer gives its stored signature (rewritten without re-indexing), keeps its rows:
 they never match a probe, and re-indexing it deletes all of its rows (by a scan, as it does now).
 
 Downgrade: the 16 bands' rows are computed from the same texts and inserted (an article whose
@@ -63,7 +63,7 @@ def _articles() -> Iterator[list[tuple[int, list[int], list[int]]]]:
     """``(article_id, kept band keys, dropped band keys)`` of the indexed articles whose indexed
     text gives their stored signature, a batch of ``BATCH`` articles at a time."""
     from storage.shingles import minhash_values, packed, shingles
-    from storage.textpack import unpack
+    from storage.textpack import TextPackError, unpack
 
     find, find_words = _finders()
     bind = op.get_bind()
@@ -74,7 +74,10 @@ def _articles() -> Iterator[list[tuple[int, list[int], list[int]]]]:
     while rows := bind.execute(query, {"after": after, "batch": BATCH}).all():
         batch = []
         for row in rows:
-            text = unpack(row.text, find, find_words) if row.text is not None else None
+            try:
+                text = unpack(row.text, find, find_words) if row.text is not None else None
+            except TextPackError:  # unreadable: as if gone (its rows stay, as the docstring says)
+                text = None
             values = minhash_values(shingles(text)) if text is not None else None
             if values is not None and packed(values) == bytes(row.signature):
                 kept = keys(values, 0, KEPT)
