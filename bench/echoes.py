@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text as sql
 
 from storage.archive import Archive
 from storage.content import VN_TZ, Content
@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> None:
         with archive.reading() as session:
             count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731
             bands, echoes = count(EchoBandRow), count(EchoRow)
+            tables: dict[str, int] = dict(session.execute(sql(  # SQLite: the index's bytes on disk, per table (dbstat)
+                "SELECT name, SUM(pgsize) FROM dbstat WHERE name IN ('echo_bands', 'echo_index') GROUP BY name"
+            )).all()) if session.get_bind().dialect.name == "sqlite" else {}
             stored = session.execute(select(EchoIndexRow.signature).where(EchoIndexRow.signature.is_not(None)))
             matrix = np.frombuffer(b"".join(s for (s,) in stored), dtype=DTYPE).reshape(-1, PERMUTATIONS)
         probes, judged, scans, cpu, hits = [], [], [], [], 0
@@ -166,6 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nindex of {len(texts):,} versions built incrementally in {total:.0f} s "
           f"({statistics.mean(per_version) * 1000:.2f} ms per version indexed, "
           f"p95 {ms(per_version, 0.95):.2f} ms); {bands:,} band rows, {echoes:,} echoes found")
+    if tables:
+        print("bytes on disk: " + ", ".join(f"{name} {size:,} ({size / len(texts):.0f} per version)"
+                                            for name, size in sorted(tables.items())))
     print(f"{'lookup of one text':<40}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'x scan':>9}")
     base = statistics.median(scans)
     for name, xs in (("LSH probes + signature estimate", probes), ("… + exact confirmation (judgement)", judged),

@@ -121,7 +121,7 @@ _INSERT_INDEX = insert(cast(Table, EchoIndexRow.__table__))
 @lru_cache(maxsize=4)
 def _insert_bands_sql(paramstyle: str) -> str:
     """A version's band rows: one executemany of the driver's SQL (through SQLAlchemy's statement,
-    each of the 64 rows' parameters was processed in Python, in the crawl's main thread)."""
+    each of the 48 rows' parameters was processed in Python, in the crawl's main thread)."""
     mark = "?" if paramstyle == "qmark" else "%s"
     return f"INSERT INTO echo_bands (bucket, article_id) VALUES ({mark}, {mark})"
 

@@ -64,7 +64,7 @@ def test_migration_0012_upgrades_and_downgrades(archive_url: str) -> None:
         bodies = {c.url: c.body for c in archive.iter_captures()}
         assert codecs(archive) == {"zstd+text"}
         with archive.engine.connect() as connection:
-            assert echo_index(connection) == ({128}, 64, ["bucket", "article_id"])
+            assert echo_index(connection) == ({128}, 48, ["bucket", "article_id"])  # 0016: 48 bands
     engine = create_archive_engine(archive_url)
     with engine.begin() as connection:
         config = alembic_config()
@@ -79,7 +79,7 @@ def test_migration_0012_upgrades_and_downgrades(archive_url: str) -> None:
         assert codecs(archive) == {"zstd+text"}
         assert {c.url: c.body for c in archive.iter_captures()} == bodies
         with archive.engine.connect() as connection:
-            assert echo_index(connection) == ({128}, 64, ["bucket", "article_id"])
+            assert echo_index(connection) == ({128}, 48, ["bucket", "article_id"])
         archive.record("t", "https://t.vn/chep", fetched(11, url="https://t.vn/chep", text=LONG))
         assert [(e.original_url, e.copy_url) for e in archive.echoes()] == [("https://x.vn/dai", "https://t.vn/chep")]
     assert texts_in_sql(archive_url) == plain[:4]
