@@ -19,7 +19,7 @@ trained on texts written in it (``Words.encode``: a token of the vocabulary is o
 any other a literal). Such a value is ``WORDS_MAGIC``, the vocabulary's id, then the zstd frame:
 a ``bench.sitegen`` text of 4.7 KB takes 1.05 KB instead of 1.57, packed in 0.36 ms instead of 0.40
 (zstd has a third of the bytes to compress), read back in 0.12 ms instead of 0.02 (a regular
-expression's match per token); real Vietnamese reports take 17% less. Values of every older form
+expression's match per token); the fixture sites' Vietnamese reports take 17% less. Values of every older form
 read as they did.
 """
 
