@@ -298,6 +298,10 @@ def _site_captures(site: str) -> Select[CaptureRow]:
     )
 
 
+def _capture_count(session: Session, site: str) -> int:
+    return session.scalar(select(func.count()).select_from(_site_captures(site).subquery())) or 0
+
+
 def _next_id(session: Session) -> int:
     """The id the next dictionary (or vocabulary) is named by: 32768 + its row's (zstd reserves lower
     ids; texts packed with it name it by that id, ``storage.textpack``, so no two of an archive share one)."""
@@ -372,7 +376,7 @@ def _retrain_texts(session: Session, site: str) -> None:
     samples = session.scalar(select(CaptureDictionaryRow.samples).where(CaptureDictionaryRow.id == texts_id))
     if samples is None or samples >= TRAIN_SAMPLES:
         return
-    count = session.scalar(select(func.count()).select_from(_site_captures(site).subquery())) or 0
+    count = _capture_count(session, site)
     if count < RETRAIN_TEXTS_AFTER:
         return
     texts = session.scalars(select(VersionRow.text).join(ArticleRow, VersionRow.article_id == ArticleRow.id)
@@ -391,7 +395,7 @@ def compress_for(session: Session, site: str, body: bytes, text: str | None = No
     every recording)."""
     dictionary_id = site_dictionary(session, site)
     if dictionary_id is None:
-        count = session.scalar(select(func.count()).select_from(_site_captures(site).subquery())) or 0
+        count = _capture_count(session, site)
         if count >= TRAIN_AFTER and count % TRAIN_AFTER == 0:
             dictionary_id = train(session, site)
             after = 0

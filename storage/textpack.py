@@ -31,6 +31,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import zstandard
@@ -343,6 +344,15 @@ def stored(digest: str, read: Callable[[], bytes | None]) -> zstandard.ZstdCompr
         return None
     with _LOCK:
         return _DIGESTED.setdefault(digest, ready)
+
+
+def finders(rows: Iterable[Any]) -> tuple[Finder, WordsFinder]:
+    """Finders of the dictionaries and vocabularies among ``rows`` of ``capture_dictionaries``
+    (``digest``, ``data``), for ``unpack``: what a migration reading stored texts needs."""
+    found = [stored(row.digest, partial(bytes, row.data)) for row in rows]
+    by_zstd_id = {d.dict_id(): d for d in found if isinstance(d, zstandard.ZstdCompressionDict)}
+    by_words_id = {w.id: w for w in found if isinstance(w, Words)}
+    return by_zstd_id.get, by_words_id.get
 
 
 def _archived(connection: Any) -> list[zstandard.ZstdCompressionDict | Words]:

@@ -17,11 +17,9 @@ has no text left keeps no signature (``tgwatch echoes --index --again`` indexes 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-import zstandard
 from alembic import op
 
 revision: str = "0015"
@@ -53,12 +51,16 @@ def _low_bytes(row: Any) -> bytes:
     return stored[0::2] if len(stored) == 256 else stored
 
 
-def _from_text(by_zstd_id: dict[int, Any], by_words_id: dict[int, Any]) -> Callable[[Any], bytes | None]:
+def _from_text(rows: Any) -> Callable[[Any], bytes | None]:
+    """Each row's 16-bit signature from its ``text``, read with the dictionaries among ``rows``
+    (texts may be in 0014's vocabularies)."""
     from storage.shingles import minhash_values, shingles
-    from storage.textpack import unpack
+    from storage.textpack import finders, unpack
+
+    find, find_words = finders(rows)
 
     def sixteen_bits(row: Any) -> bytes | None:
-        text = unpack(row.text, by_zstd_id.get, by_words_id.get) if row.text is not None else None
+        text = unpack(row.text, find, find_words) if row.text is not None else None
         if text is None:
             return None
         return bytes((minhash_values(shingles(text)) & 0xFFFF).astype("<u2").tobytes())
@@ -71,10 +73,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    from storage.textpack import Words, stored
-
     rows = op.get_bind().execute(sa.text("SELECT digest, data FROM capture_dictionaries")).all()
-    found = [stored(row.digest, partial(bytes, row.data)) for row in rows]  # texts may be in 0014's words
-    by_zstd_id = {d.dict_id(): d for d in found if isinstance(d, zstandard.ZstdCompressionDict)}
-    by_words_id = {w.id: w for w in found if isinstance(w, Words)}
-    _signatures(_from_text(by_zstd_id, by_words_id), with_text=True)
+    _signatures(_from_text(rows), with_text=True)

@@ -19,12 +19,10 @@ text cannot give them is left with 48: ``tgwatch echoes --index --again`` indexe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from functools import partial
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-import zstandard
 from alembic import op
 
 revision: str = "0016"
@@ -48,25 +46,14 @@ def keys(values: Any, first: int, last: int) -> list[int]:
     return list(((low[0::2] | (low[1::2] << np.uint32(16))) ^ mix).view(np.int32).tolist())
 
 
-def _finders() -> tuple[Callable[[int], Any], Callable[[int], Any]]:
-    """The archive's zstd dictionaries and word vocabularies by id (texts may be in either)."""
-    from storage.textpack import Words, stored
-
-    rows = op.get_bind().execute(sa.text("SELECT digest, data FROM capture_dictionaries")).all()
-    found = [stored(row.digest, partial(bytes, row.data)) for row in rows]
-    by_zstd_id = {d.dict_id(): d for d in found if isinstance(d, zstandard.ZstdCompressionDict)}
-    by_words_id = {w.id: w for w in found if isinstance(w, Words)}
-    return by_zstd_id.get, by_words_id.get
-
-
 def _articles() -> Iterator[list[tuple[int, list[int], list[int]]]]:
     """``(article_id, kept band keys, dropped band keys)`` of the indexed articles whose indexed
     text gives their stored signature, a batch of ``BATCH`` articles at a time."""
     from storage.shingles import minhash_values, packed, shingles
-    from storage.textpack import TextPackError, unpack
+    from storage.textpack import TextPackError, finders, unpack
 
-    find, find_words = _finders()
-    bind = op.get_bind()
+    bind = op.get_bind()  # texts may be in zstd dictionaries or word vocabularies
+    find, find_words = finders(bind.execute(sa.text("SELECT digest, data FROM capture_dictionaries")).all())
     query = sa.text("SELECT i.article_id, i.signature, (SELECT v.text FROM versions v WHERE"
                     " v.article_id = i.article_id AND v.version = i.version) AS text FROM echo_index i"
                     " WHERE i.signature IS NOT NULL AND i.article_id > :after ORDER BY i.article_id LIMIT :batch")
@@ -86,17 +73,17 @@ def _articles() -> Iterator[list[tuple[int, list[int], list[int]]]]:
         after = rows[-1].article_id
 
 
-def upgrade() -> None:
-    delete = sa.text("DELETE FROM echo_bands WHERE bucket = :bucket AND article_id = :id")
+def _each_dropped(statement: str) -> None:
+    """Run ``statement`` (parameters ``bucket``, ``id``) for every dropped band row, a batch at a time."""
     for batch in _articles():
         rows = [{"bucket": k, "id": a} for a, _, dropped in batch for k in dict.fromkeys(dropped)]
         if rows:
-            op.get_bind().execute(delete, rows)
+            op.get_bind().execute(sa.text(statement), rows)
+
+
+def upgrade() -> None:
+    _each_dropped("DELETE FROM echo_bands WHERE bucket = :bucket AND article_id = :id")
 
 
 def downgrade() -> None:
-    insert = sa.text("INSERT INTO echo_bands (bucket, article_id) VALUES (:bucket, :id) ON CONFLICT DO NOTHING")
-    for batch in _articles():
-        rows = [{"bucket": k, "id": a} for a, _, dropped in batch for k in dict.fromkeys(dropped)]
-        if rows:
-            op.get_bind().execute(insert, rows)
+    _each_dropped("INSERT INTO echo_bands (bucket, article_id) VALUES (:bucket, :id) ON CONFLICT DO NOTHING")
