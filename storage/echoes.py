@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, aliased
 from storage.anatomy import Finding, analyse
 from storage.content import Content
 from storage.derived import EchoEntry, echo_of
+from storage.engine import placeholder
 from storage.models import ArticleRow, VersionRow
 from storage.models_echoes import EchoBandRow, EchoFindingRow, EchoIndexRow, EchoRow
 from storage.shingles import bands, containment, estimate, minhash_values, overlap, packed, shingles
@@ -122,7 +123,7 @@ _INSERT_INDEX = insert(cast(Table, EchoIndexRow.__table__))
 def _insert_bands_sql(paramstyle: str) -> str:
     """A version's band rows: one executemany of the driver's SQL (through SQLAlchemy's statement,
     each of the 48 rows' parameters was processed in Python, in the crawl's main thread)."""
-    mark = "?" if paramstyle == "qmark" else "%s"
+    mark = placeholder(paramstyle)
     return f"INSERT INTO echo_bands (bucket, article_id) VALUES ({mark}, {mark})"
 
 
@@ -161,7 +162,7 @@ _LOOKUP = (
 @lru_cache(maxsize=8)
 def _lookup_sql(paramstyle: str, keys: int) -> str:
     """``_LOOKUP`` in the driver's own placeholders (sqlite3's ``?``, psycopg's ``%s``)."""
-    mark = "?" if paramstyle == "qmark" else "%s"
+    mark = placeholder(paramstyle)
     return _LOOKUP.format(keys=", ".join([mark] * keys), mark=mark, limit=CANDIDATES)
 
 

@@ -38,6 +38,13 @@ _MIGRATION_LOCK = 0x7467_7761_7463  # "tgwatc": serialises concurrent first open
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
+def placeholder(paramstyle: str) -> str:
+    """The driver's own parameter mark (sqlite3's ``?``, psycopg's ``%s``), for SQL given straight to
+    the driver where SQLAlchemy's statement handling costs more than the query (``storage.echoes``,
+    ``storage.refs``)."""
+    return "?" if paramstyle == "qmark" else "%s"
+
+
 def shown_url(url: str | URL) -> str:
     """The URL as it may appear in messages: never with its password."""
     if isinstance(url, URL):

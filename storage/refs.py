@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.engine import placeholder
 from storage.errors import ArchiveError
 from storage.models import ArticleRow, CaptureRow, VersionRow
 
@@ -113,7 +114,7 @@ def resolve(session: Session, site: str, links: Iterable[str]) -> list[int]:
     if len(cache) > _CACHE_MAX:
         cache.clear()
     connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"  # SQLite's, psycopg's
+    mark = placeholder(connection.dialect.paramstyle)
     query = _RESOLVE.format(mark, ",".join([mark] * len(wanted)))
     for url, version_id, title, lead in connection.exec_driver_sql(query, (site, *wanted)):
         found[url] = version_id
