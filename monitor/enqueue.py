@@ -66,13 +66,13 @@ def command(app: AppContext, sites: tuple[str, ...], redis_url: str, redis_prefi
                 continue
             try:
                 state = frontier.crawl_state(crawl)
-            except REDIS_DOWN:  # Redis restarting: the crawl goes on, look again
+                if state is None:
+                    raise FrontierError(f"crawl {crawl} of {name} is gone from the frontier (Redis lost its data?)")
+                if state.done:
+                    close_crawl(frontier, archive, crawl)  # once, whoever gets there: safe to try again
+                    results[crawl] = SiteResult(name, "ok", run_counts(state.counts))
+            except REDIS_DOWN:  # Redis restarting (before or while closing): the crawl goes on, look again
                 break
-            if state is None:
-                raise FrontierError(f"crawl {crawl} of {name} is gone from the frontier (Redis lost its data?)")
-            if state.done:
-                close_crawl(frontier, archive, crawl)
-                results[crawl] = SiteResult(name, "ok", run_counts(state.counts))
         if len(results) < len(crawls):
             if deadline is not None and time.monotonic() > deadline:
                 left = ", ".join(crawls[c] for c in crawls if c not in results)
